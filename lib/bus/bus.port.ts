@@ -1,0 +1,53 @@
+// The bus: an append-only log split into partitions by key, read by consumer groups.
+// Embedded: `memory.bus.ts`. Server: Kafka (next issue). Both pass `bus.contract.ts`.
+
+export interface OutgoingMessage {
+  /** Partition key: the account, so one account's events stay in order. */
+  key: string;
+  value: string;
+}
+
+export interface BusMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string;
+  value: string;
+}
+
+export interface BusBatch {
+  topic: string;
+  partition: number;
+  messages: readonly BusMessage[];
+}
+
+export interface ConsumerOptions {
+  topic: string;
+  /** Consumers sharing a group split the partitions; each group sees every message. */
+  group: string;
+  /**
+   * Called with consecutive messages of one partition. The group's offset is committed only
+   * after this resolves; a rejection redelivers the same batch (at-least-once).
+   */
+  handleBatch: (batch: BusBatch) => Promise<void>;
+  /** Upper bound on messages per batch. */
+  maxBatchSize?: number;
+  /** Where a group with no committed offset starts. Default `earliest`. */
+  fromBeginning?: boolean;
+}
+
+export interface BusConsumer {
+  /** Stops fetching, waits for the batch in flight, and leaves the group. */
+  close(): Promise<void>;
+}
+
+export interface Bus {
+  /** Resolves only once every message is durable on the bus; rejects if any is not. */
+  publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  consume(options: ConsumerOptions): Promise<BusConsumer>;
+  /** Committed offset (next offset to read) per partition for a group. */
+  committedOffsets(topic: string, group: string): Promise<Map<number, number>>;
+  /** Offset one past the last message per partition. */
+  endOffsets(topic: string): Promise<Map<number, number>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,98 @@
+// The one place that reads the environment. Entry points call `loadConfig()` once and pass
+// the typed result down; nothing else touches process.env.
+import { z } from 'zod';
+
+export const SERVICES = [
+  'gateway',
+  'ingest',
+  'metrics',
+  'audience',
+  'posts',
+  'benchmarking',
+  'reports',
+] as const;
+export type ServiceName = (typeof SERVICES)[number];
+export type SubgraphName = Exclude<ServiceName, 'gateway' | 'ingest'>;
+export const SUBGRAPHS: readonly SubgraphName[] = [
+  'metrics',
+  'audience',
+  'posts',
+  'benchmarking',
+  'reports',
+];
+
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const envSchema = z.object({
+  LOUPE_HOST: z.string().min(1).default('127.0.0.1'),
+  LOUPE_DATA_DIR: z.string().min(1).default('.loupe/data'),
+  LOUPE_GATEWAY_PORT: port.default(4000),
+  LOUPE_INGEST_PORT: port.default(4100),
+  LOUPE_METRICS_PORT: port.default(4001),
+  LOUPE_AUDIENCE_PORT: port.default(4002),
+  LOUPE_POSTS_PORT: port.default(4003),
+  LOUPE_BENCHMARKING_PORT: port.default(4004),
+  LOUPE_REPORTS_PORT: port.default(4005),
+  /** Base URL per subgraph when they run in other processes; defaults to host + port. */
+  LOUPE_METRICS_URL: z.url().optional(),
+  LOUPE_AUDIENCE_URL: z.url().optional(),
+  LOUPE_POSTS_URL: z.url().optional(),
+  LOUPE_BENCHMARKING_URL: z.url().optional(),
+  LOUPE_REPORTS_URL: z.url().optional(),
+  LOUPE_DEMO: flag.default(true),
+  LOUPE_DEMO_API_KEY: z.string().min(16).default('loupe_demo_0000000000000000'),
+  LOUPE_DEMO_TRAFFIC: flag.default(true),
+  LOUPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface LoupeConfig {
+  host: string;
+  dataDir: string;
+  ports: Record<ServiceName, number>;
+  subgraphUrls: Record<SubgraphName, string | undefined>;
+  demo: { load: boolean; apiKey: string; traffic: boolean };
+  logLevel: z.infer<typeof envSchema>['LOUPE_LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): LoupeConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.LOUPE_HOST,
+    dataDir: e.LOUPE_DATA_DIR,
+    ports: {
+      gateway: e.LOUPE_GATEWAY_PORT,
+      ingest: e.LOUPE_INGEST_PORT,
+      metrics: e.LOUPE_METRICS_PORT,
+      audience: e.LOUPE_AUDIENCE_PORT,
+      posts: e.LOUPE_POSTS_PORT,
+      benchmarking: e.LOUPE_BENCHMARKING_PORT,
+      reports: e.LOUPE_REPORTS_PORT,
+    },
+    subgraphUrls: {
+      metrics: e.LOUPE_METRICS_URL,
+      audience: e.LOUPE_AUDIENCE_URL,
+      posts: e.LOUPE_POSTS_URL,
+      benchmarking: e.LOUPE_BENCHMARKING_URL,
+      reports: e.LOUPE_REPORTS_URL,
+    },
+    demo: {
+      load: e.LOUPE_DEMO,
+      apiKey: e.LOUPE_DEMO_API_KEY,
+      traffic: e.LOUPE_DEMO_TRAFFIC,
+    },
+    logLevel: e.LOUPE_LOG_LEVEL,
+  };
+}

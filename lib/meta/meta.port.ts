@@ -1,0 +1,12 @@
+// The meta store: PostgreSQL SQL ($1 parameters). Embedded: PGlite. Server: pg (next issue).
+
+export interface MetaStore {
+  query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs `fn` in one transaction; it commits when `fn` resolves and rolls back when it throws. */
+  transaction<T>(fn: (tx: MetaQuery) => Promise<T>): Promise<T>;
+  /** Runs several statements with no parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type MetaQuery = Pick<MetaStore, 'query'>;
