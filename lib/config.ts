@@ -45,7 +45,9 @@ const envSchema = z.object({
   LOUPE_DEMO: flag.default(true),
   LOUPE_DEMO_API_KEY: z.string().min(16).default('loupe_demo_0000000000000000'),
   LOUPE_DEMO_TRAFFIC: flag.default(true),
-  LOUPE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOUPE_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
 });
 
 export interface LoupeConfig {

@@ -33,10 +33,9 @@ const text = z.string().max(10_000);
 // Event time must be a real instant; the lateness bound is enforced by the collector, not here.
 const instant = z.iso.datetime({ offset: true });
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const buckets = z.record(z.string().min(1).max(64), z.number().nonnegative()).refine(
-  (b) => Object.keys(b).length <= 500,
-  'at most 500 buckets',
-);
+const buckets = z
+  .record(z.string().min(1).max(64), z.number().nonnegative())
+  .refine((b) => Object.keys(b).length <= 500, 'at most 500 buckets');
 
 const base = {
   /** Producer-chosen, unique per organisation: the idempotency key of the whole pipeline. */

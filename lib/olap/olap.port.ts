@@ -1,7 +1,10 @@
 // The OLAP store: ClickHouse SQL with server-side `{name:Type}` parameters.
 // Embedded: chDB (`chdb.olap.ts`). Server: @clickhouse/client (next issue).
 
-export type OlapParams = Record<string, string | number | boolean | readonly string[] | readonly number[]>;
+export type OlapParams = Record<
+  string,
+  string | number | boolean | readonly string[] | readonly number[]
+>;
 
 export interface Olap {
   /** Runs a SELECT and returns its rows (JSONEachRow). */

@@ -1,0 +1,34 @@
+// GraphQL errors callers can act on: a stable `extensions.code`, an HTTP status, no internals.
+import { GraphQLError } from 'graphql';
+
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR';
+
+const STATUS: Record<ErrorCode, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  BAD_USER_INPUT: 400,
+  NOT_FOUND: 404,
+  UNAVAILABLE: 503,
+  INTERNAL_SERVER_ERROR: 500,
+};
+
+export function graphqlError(code: ErrorCode, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status: STATUS[code] } } });
+}
+
+export function unauthenticated(): GraphQLError {
+  return graphqlError(
+    'UNAUTHENTICATED',
+    'a valid API key is required in the x-api-key header (or connectionParams.apiKey over WebSocket)',
+  );
+}
+
+export function badInput(message: string): GraphQLError {
+  return graphqlError('BAD_USER_INPUT', message);
+}
