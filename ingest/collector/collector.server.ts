@@ -1,0 +1,205 @@
+// POST /v1/events: the HTTP door for apps and SDKs. Authenticates the organisation by API key,
+// validates each event on its own, and answers only once the accepted events are on the bus.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { API_KEY_HEADER, type Authenticator } from '../../lib/auth/caller.ts';
+import type { Bus, OutgoingMessage } from '../../lib/bus/bus.port.ts';
+import type { Logger } from '../../lib/logger.ts';
+import {
+  describeIssues,
+  eventInputSchema,
+  type EventEnvelope,
+  type EventInput,
+} from '../../schema/event-envelope.ts';
+import { EVENTS_TOPIC, partitionKey } from '../pipeline/topics.ts';
+
+export const MAX_EVENTS_PER_BATCH = 1000;
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Event clocks may run a little ahead of ours; further ahead is a producer bug. */
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+export type EventResult =
+  | { index: number; id: string; status: 'accepted' }
+  | { index: number; status: 'rejected'; reason: string };
+
+export interface CollectorResponse {
+  accepted: number;
+  rejected: number;
+  results: EventResult[];
+}
+
+/** Called with the accounts of each accepted batch, before it is acknowledged. */
+export type AccountsSeen = (
+  orgId: string,
+  accounts: ReadonlyMap<string, EventInput['platform']>,
+) => Promise<void>;
+
+export interface CollectorDeps {
+  bus: Bus;
+  authenticate: Authenticator;
+  onAccounts?: AccountsSeen;
+  logger?: Logger;
+  now?: () => number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createCollectorHandler(deps: CollectorDeps) {
+  const { bus, authenticate, onAccounts, logger, now = Date.now } = deps;
+
+  async function handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/health') return { status: 200, body: { status: 'ok' } };
+    if (path !== '/v1/events')
+      throw new HttpError(404, `no route ${path}; events go to POST /v1/events`);
+    if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+    const key = req.headers[API_KEY_HEADER];
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new HttpError(401, `missing ${API_KEY_HEADER} header`);
+    }
+    const caller = await authenticate(key);
+    if (!caller) throw new HttpError(401, 'unknown or revoked API key');
+    const contentType = req.headers['content-type'] ?? '';
+    if (!contentType.startsWith('application/json')) {
+      throw new HttpError(415, 'content-type must be application/json');
+    }
+    const events = parseBatch(await readBody(req));
+
+    const receivedAt = now();
+    const results: EventResult[] = [];
+    const messages: OutgoingMessage[] = [];
+    const accounts = new Map<string, EventInput['platform']>();
+    events.forEach((raw, index) => {
+      const parsed = eventInputSchema.safeParse(raw);
+      if (!parsed.success) {
+        results.push({ index, status: 'rejected', reason: describeIssues(parsed.error) });
+        return;
+      }
+      const event = parsed.data;
+      if (Date.parse(event.occurredAt) > receivedAt + MAX_FUTURE_SKEW_MS) {
+        results.push({
+          index,
+          status: 'rejected',
+          reason: 'occurredAt: more than 5 minutes in the future',
+        });
+        return;
+      }
+      const envelope: EventEnvelope = { orgId: caller.orgId, receivedAt, event };
+      messages.push({
+        key: partitionKey(caller.orgId, event.accountId),
+        value: JSON.stringify(envelope),
+      });
+      accounts.set(event.accountId, event.platform);
+      results.push({ index, id: event.id, status: 'accepted' });
+    });
+
+    if (messages.length > 0) {
+      try {
+        await onAccounts?.(caller.orgId, accounts);
+        await bus.publish(EVENTS_TOPIC, messages);
+      } catch (error) {
+        logger?.error({ err: error }, 'publish failed');
+        throw new HttpError(
+          503,
+          'events could not be stored; nothing was accepted, retry the batch',
+        );
+      }
+    }
+    const response: CollectorResponse = {
+      accepted: messages.length,
+      rejected: events.length - messages.length,
+      results,
+    };
+    // 422 only when nothing in a non-empty batch was usable, so clients notice a broken producer.
+    return { status: messages.length === 0 && events.length > 0 ? 422 : 200, body: response };
+  }
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let status: number;
+    let body: unknown;
+    try {
+      ({ status, body } = await handle(req));
+    } catch (error) {
+      if (error instanceof HttpError) {
+        status = error.status;
+        body = { error: error.message };
+      } else {
+        logger?.error({ err: error }, 'collector failure');
+        status = 500;
+        body = { error: 'internal error' };
+      }
+      // Unread bodies would otherwise stall keep-alive connections.
+      req.resume();
+    }
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+}
+
+function parseBatch(text: string): unknown[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+  const events =
+    json !== null && typeof json === 'object' && 'events' in json ? json.events : undefined;
+  if (!Array.isArray(events)) {
+    throw new HttpError(400, 'body must be an object with an "events" array');
+  }
+  if (events.length > MAX_EVENTS_PER_BATCH) {
+    throw new HttpError(
+      413,
+      `at most ${MAX_EVENTS_PER_BATCH} events per batch, got ${events.length}`,
+    );
+  }
+  return events as unknown[];
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'body exceeds 1 MiB');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'body exceeds 1 MiB');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export interface ServedCollector {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function serveCollector(
+  deps: CollectorDeps & { host: string; port: number },
+): Promise<ServedCollector> {
+  const handler = createCollectorHandler(deps);
+  const server = createServer((req, res) => void handler(req, res));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(deps.port, deps.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${deps.host}:${port}`,
+    server,
+    async close() {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Key names in the live store, shared by the speed layer (writer) and the metrics subgraph (reader).
+
+export const HOUR_MS = 3_600_000;
+/** Live counters cover this window; older hours are answered from the rollups alone. */
+export const LIVE_TTL_SECONDS = 48 * 3600;
+
+export function hourOf(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+/** Changes of a metric in one hour, for the account (postId '') or one post. */
+export function counterKey(
+  orgId: string,
+  accountId: string,
+  postId: string,
+  metric: string,
+  hourMs: number,
+): string {
+  return `c|${orgId}|${accountId}|${postId}|${metric}|${hourMs}`;
+}
+
+/** Latest lifetime total seen for a series, as `${eventTimeMs}:${value}`. */
+export function levelKey(orgId: string, accountId: string, postId: string, metric: string): string {
+  return `l|${orgId}|${accountId}|${postId}|${metric}`;
+}
+
+/** App users seen in one hour, per account. */
+export function usersKey(orgId: string, accountId: string, hourMs: number): string {
+  return `u|${orgId}|${accountId}|${hourMs}`;
+}
+
+/** Every tick of an organisation is published here; subscribers filter by account. */
+export function ticksChannel(orgId: string): string {
+  return `ticks|${orgId}`;
+}
+
+export interface Tick {
+  accountId: string;
+  metric: string;
+  delta: number;
+  hourValue: number;
+  /** Event time (ms) of the newest event behind the tick. */
+  at: number;
+}
