@@ -1,0 +1,110 @@
+// Starts the pipeline's consumer groups on the bus: OLAP sink, speed layer and (when given)
+// the text pipeline. Each group commits its offsets only after its stage succeeded.
+import type { Bus, BusBatch, BusConsumer } from '../../lib/bus/bus.port.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { LiveStore } from '../../lib/live/live.port.ts';
+import type { Olap } from '../../lib/olap/olap.port.ts';
+import { busDeadLetters } from './dead-letters.ts';
+import { createOlapSink } from './olap-sink.consumer.ts';
+import { createSpeedLayer } from './speed.consumer.ts';
+import { EVENTS_TOPIC, GROUPS } from './topics.ts';
+
+export type Stage = 'olapSink' | 'speedLayer' | 'text';
+
+export interface PipelineDeps {
+  bus: Bus;
+  olap: Olap;
+  live: LiveStore;
+  /** The text pipeline's batch handler, when search is wired. */
+  text?: { handleBatch(batch: BusBatch): Promise<void> };
+  logger?: Logger;
+  /** Stages to run in this process; all by default. */
+  stages?: readonly Stage[];
+}
+
+export interface Pipeline {
+  /** Resolves once every running stage has consumed everything published so far. */
+  caughtUp(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Bigger batches mean fewer, larger OLAP inserts, which is what ClickHouse wants. */
+const SINK_BATCH = 20_000;
+const SPEED_BATCH = 5_000;
+
+export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
+  const { bus, olap, live, text, logger } = deps;
+  const stages = deps.stages ?? ['olapSink', 'speedLayer', 'text'];
+  const consumers: BusConsumer[] = [];
+  const groups: string[] = [];
+
+  const retrying =
+    (stage: string, run: (batch: BusBatch) => Promise<unknown>) => async (batch: BusBatch) => {
+      try {
+        await run(batch);
+      } catch (error) {
+        // The bus redelivers the batch; logging here says which stage is stuck and why.
+        logger?.error(
+          { err: error, stage, partition: batch.partition },
+          'batch failed, will retry',
+        );
+        throw error;
+      }
+    };
+
+  if (stages.includes('olapSink')) {
+    const sink = createOlapSink({ olap, deadLetters: busDeadLetters(bus), logger });
+    consumers.push(
+      await bus.consume({
+        topic: EVENTS_TOPIC,
+        group: GROUPS.olapSink,
+        maxBatchSize: SINK_BATCH,
+        handleBatch: retrying('olap-sink', (b) => sink.handleBatch(b)),
+      }),
+    );
+    groups.push(GROUPS.olapSink);
+  }
+  if (stages.includes('speedLayer')) {
+    const speed = createSpeedLayer({ live, logger });
+    consumers.push(
+      await bus.consume({
+        topic: EVENTS_TOPIC,
+        group: GROUPS.speedLayer,
+        maxBatchSize: SPEED_BATCH,
+        handleBatch: retrying('speed-layer', (b) => speed.handleBatch(b)),
+      }),
+    );
+    groups.push(GROUPS.speedLayer);
+  }
+  if (text && stages.includes('text')) {
+    consumers.push(
+      await bus.consume({
+        topic: EVENTS_TOPIC,
+        group: GROUPS.text,
+        maxBatchSize: SPEED_BATCH,
+        handleBatch: retrying('text', (b) => text.handleBatch(b)),
+      }),
+    );
+    groups.push(GROUPS.text);
+  }
+
+  return {
+    async caughtUp(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      const end = await bus.endOffsets(EVENTS_TOPIC);
+      for (const group of groups) {
+        for (;;) {
+          const committed = await bus.committedOffsets(EVENTS_TOPIC, group);
+          const behind = [...end].some(([p, offset]) => (committed.get(p) ?? 0) < offset);
+          if (!behind) break;
+          if (Date.now() > deadline)
+            throw new Error(`consumer group ${group} did not catch up in ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+    },
+    async close() {
+      await Promise.all(consumers.map((c) => c.close()));
+    },
+  };
+}

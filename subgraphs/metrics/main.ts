@@ -1,0 +1,24 @@
+// Serves the metrics subgraph: queries over HTTP, metricTicks over graphql-ws on the same path.
+import type { Authenticator } from '../../lib/auth/caller.ts';
+import type { LoupeConfig } from '../../lib/config.ts';
+import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
+import type { LiveStore } from '../../lib/live/live.port.ts';
+import type { Olap } from '../../lib/olap/olap.port.ts';
+import { createMetricsSubgraph } from './server.ts';
+
+export async function startMetricsSubgraph(
+  config: LoupeConfig,
+  deps: { olap: Olap; live: LiveStore; authenticate: Authenticator },
+): Promise<ServedGraphQL> {
+  const subgraph = createMetricsSubgraph(deps);
+  return serveGraphQL({
+    apollo: subgraph.apollo,
+    host: config.host,
+    port: config.ports.metrics,
+    context: subgraph.context,
+    subscriptions: {
+      schema: subgraph.schema,
+      context: (params) => subgraph.socketContext(params),
+    },
+  });
+}
