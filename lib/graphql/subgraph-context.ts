@@ -1,0 +1,70 @@
+// What every subgraph shares at its boundary: the caller verified from x-api-key, and masked errors.
+import type { IncomingMessage } from 'node:http';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { API_KEY_HEADER, type Authenticator, type Caller } from '../auth/caller.ts';
+import { unauthenticated } from './errors.ts';
+
+export interface SubgraphContext {
+  caller: Caller;
+}
+
+/** Keys longer than this are refused unread: no real key is that long. */
+const MAX_API_KEY_LENGTH = 256;
+
+/** Reads the API key of an HTTP request, or undefined when there is none. */
+export function readApiKey(req: IncomingMessage): string | undefined {
+  const raw = req.headers[API_KEY_HEADER];
+  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  return value && value.length <= MAX_API_KEY_LENGTH ? value : undefined;
+}
+
+/**
+ * Builds the context function of a subgraph: it throws UNAUTHENTICATED when the key is missing
+ * or unknown, so no resolver ever runs without a verified caller.
+ */
+export function apiKeyContext(
+  authenticate: Authenticator,
+): (req: IncomingMessage) => Promise<SubgraphContext> {
+  return async (req) => {
+    const key = readApiKey(req);
+    const caller = key === undefined ? null : await authenticate(key);
+    if (!caller) throw unauthenticated();
+    return { caller };
+  };
+}
+
+const INTERNAL = 'INTERNAL_SERVER_ERROR';
+
+/**
+ * Builds an Apollo `formatError`: errors raised with an `extensions.code` keep their message and
+ * code; anything else becomes 'internal error', and is handed to `onInternal` for the logs.
+ */
+export function createErrorMasker(
+  onInternal: (error: unknown) => void = () => {},
+): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  return (formatted, error) => {
+    const extensions = { ...formatted.extensions };
+    // Stack traces name our files and lines; callers never need them.
+    delete extensions['stacktrace'];
+    const code = extensions['code'];
+    if (typeof code === 'string' && code !== INTERNAL) {
+      return { ...formatted, extensions: { ...extensions, code } };
+    }
+    onInternal(unwrapResolverError(error));
+    return {
+      message: 'internal error',
+      ...(formatted.locations && { locations: formatted.locations }),
+      ...(formatted.path && { path: formatted.path }),
+      extensions: { code: INTERNAL },
+    };
+  };
+}
+
+/** The masker with no logging, for servers that log elsewhere. */
+export function maskErrors(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+): GraphQLFormattedError {
+  return createErrorMasker()(formatted, error);
+}
