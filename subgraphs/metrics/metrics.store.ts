@@ -66,6 +66,9 @@ export function createMetricsStore(deps: {
     }`;
     const inRange =
       "bucket >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND bucket < fromUnixTimestamp64Milli({to:Int64}, 'UTC')";
+    // A subquery, because the outer `'unique_users' AS metric` alias would shadow the column.
+    const appUsers = `SELECT bucket, users FROM ${t}
+      WHERE ${scope} AND metric = 'app_events' AND ${inRange}`;
     const parts: string[] = [];
     if (additive.length > 0) {
       parts.push(`
@@ -91,13 +94,12 @@ export function createMetricsStore(deps: {
     if (wantsUsers) {
       parts.push(`
         SELECT 'unique_users' AS metric, bucket, toFloat64(uniqCombined64Merge(users)) AS value
-        FROM ${t} WHERE ${scope} AND metric = 'app_events' AND ${inRange}
-        GROUP BY bucket`);
+        FROM (${appUsers}) GROUP BY bucket`);
     }
     const totalsOfUsers = wantsUsers
       ? `UNION ALL
          SELECT 'unique_users' AS metric, -1 AS at, toFloat64(uniqCombined64Merge(users)) AS value
-         FROM ${t} WHERE ${scope} AND metric = 'app_events' AND ${inRange}`
+         FROM (${appUsers})`
       : '';
     const sql = `
       SELECT metric, toInt64(toUnixTimestamp(bucket)) * 1000 AS at, sum(value) AS value
