@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Platform } from '../../schema/event-envelope.ts';
+import {
+  DEMO_ORG_ID,
+  authenticateApiKey,
+  createApiKey,
+  createOrganisation,
+  ensureDemoOrganisation,
+  getTrackedAccounts,
+  hashApiKey,
+  listApiKeys,
+  listTrackedAccounts,
+  revokeApiKey,
+  upsertTrackedAccounts,
+} from './accounts.repo.ts';
+import type { MetaStore } from './meta.port.ts';
+import { migrate } from './migrate.ts';
+import { createPgliteMeta } from './pglite.meta.ts';
+
+let meta: MetaStore;
+beforeAll(async () => {
+  meta = await createPgliteMeta();
+  await migrate(meta);
+});
+afterAll(() => meta.close());
+
+describe('organisations and API keys', () => {
+  test('a created key opens its organisation, and only a hash of it is stored', async () => {
+    const orgId = await createOrganisation(meta, '  Acme  ');
+    const key = await createApiKey(meta, orgId, 'ci');
+    expect(key).toMatch(/^loupe_[A-Za-z0-9_-]{32}$/);
+    expect(await authenticateApiKey(meta, key)).toEqual({ orgId });
+
+    const rows = await meta.query<{ row: string }>(
+      'SELECT row_to_json(k)::text AS row FROM api_keys k WHERE org_id = $1',
+      [orgId],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.row).not.toContain(key);
+    expect(rows[0]?.row).toContain(hashApiKey(key));
+    const [info] = await listApiKeys(meta, orgId);
+    expect(info).toMatchObject({ name: 'ci', prefix: key.slice(0, 12), revokedAt: null });
+    expect(await meta.query('SELECT name FROM organisations WHERE id = $1', [orgId])).toEqual([
+      { name: 'Acme' },
+    ]);
+  });
+
+  test('unknown, malformed and revoked keys open nothing', async () => {
+    const orgId = await createOrganisation(meta, 'Revokers');
+    const key = await createApiKey(meta, orgId, 'temp');
+    expect(await authenticateApiKey(meta, `${key}x`)).toBeNull();
+    expect(await authenticateApiKey(meta, 'short')).toBeNull();
+    expect(await authenticateApiKey(meta, 'x'.repeat(10_000))).toBeNull();
+
+    const [info] = await listApiKeys(meta, orgId);
+    const other = await createOrganisation(meta, 'Not the owner');
+    expect(await revokeApiKey(meta, other, info!.id)).toBe(false);
+    expect(await authenticateApiKey(meta, key)).toEqual({ orgId });
+    expect(await revokeApiKey(meta, orgId, info!.id)).toBe(true);
+    expect(await revokeApiKey(meta, orgId, info!.id)).toBe(false);
+    expect(await authenticateApiKey(meta, key)).toBeNull();
+    expect((await listApiKeys(meta, orgId))[0]?.revokedAt).toBeInstanceOf(Date);
+  });
+
+  test('refuses keys for unknown organisations, and a key imposed twice', async () => {
+    await expect(createApiKey(meta, 'no-such-org', 'x')).rejects.toThrow(/no organisation/);
+    const orgId = await createOrganisation(meta, 'Imposed');
+    const key = 'loupe_imposed_key_0001';
+    expect(await createApiKey(meta, orgId, 'fixed', key)).toBe(key);
+    await expect(createApiKey(meta, orgId, 'again', key)).rejects.toThrow();
+    await expect(createApiKey(meta, orgId, 'tiny', 'short')).rejects.toThrow(RangeError);
+    await expect(createOrganisation(meta, '   ')).rejects.toThrow(RangeError);
+  });
+
+  test('ensureDemoOrganisation is idempotent', async () => {
+    const key = 'loupe_demo_0000000000000000';
+    expect(await ensureDemoOrganisation(meta, key)).toEqual({ orgId: DEMO_ORG_ID });
+    expect(await ensureDemoOrganisation(meta, key)).toEqual({ orgId: DEMO_ORG_ID });
+    expect(await authenticateApiKey(meta, key)).toEqual({ orgId: DEMO_ORG_ID });
+    expect(await listApiKeys(meta, DEMO_ORG_ID)).toHaveLength(1);
+  });
+});
+
+describe('tracked accounts', () => {
+  test('upserts in one batch, keeping stored names a later batch leaves out', async () => {
+    const orgId = await createOrganisation(meta, 'Trackers');
+    await upsertTrackedAccounts(meta, orgId, [
+      { id: 'ig-1', platform: 'instagram', handle: '@one', displayName: 'One' },
+      { id: 'x-1', platform: 'x' },
+      { id: 'x-1', platform: 'x', handle: '@xone' },
+    ]);
+    await upsertTrackedAccounts(meta, orgId, [
+      { id: 'ig-1', platform: 'instagram', displayName: 'One, renamed' },
+      { id: 'tt-1', platform: 'tiktok' },
+    ]);
+    await upsertTrackedAccounts(meta, orgId, []);
+    const all = await listTrackedAccounts(meta, orgId);
+    expect(all.map(({ createdAt: _, ...a }) => a)).toEqual([
+      { id: 'ig-1', platform: 'instagram', handle: '@one', displayName: 'One, renamed' },
+      { id: 'tt-1', platform: 'tiktok', handle: null, displayName: null },
+      { id: 'x-1', platform: 'x', handle: '@xone', displayName: null },
+    ]);
+    expect((await listTrackedAccounts(meta, orgId, 'x')).map((a) => a.id)).toEqual(['x-1']);
+  });
+
+  test('getTrackedAccounts answers in the order asked, null where untracked', async () => {
+    const orgId = await createOrganisation(meta, 'Loaders');
+    await upsertTrackedAccounts(meta, orgId, [
+      { id: 'a', platform: 'facebook' },
+      { id: 'b', platform: 'app' },
+    ]);
+    const found = await getTrackedAccounts(meta, orgId, ['b', 'missing', 'a', 'b']);
+    expect(found.map((a) => a?.id ?? null)).toEqual(['b', null, 'a', 'b']);
+    expect(await getTrackedAccounts(meta, orgId, [])).toEqual([]);
+  });
+
+  test('refuses a platform outside the list', async () => {
+    const orgId = await createOrganisation(meta, 'Myspace fans');
+    await expect(
+      upsertTrackedAccounts(meta, orgId, [{ id: 'm', platform: 'myspace' as Platform }]),
+    ).rejects.toThrow();
+  });
+
+  test('organisation B sees none of organisation A', async () => {
+    const a = await createOrganisation(meta, 'A');
+    const b = await createOrganisation(meta, 'B');
+    await upsertTrackedAccounts(meta, a, [{ id: 'shared-id', platform: 'x', handle: '@a' }]);
+    expect(await listTrackedAccounts(meta, b)).toEqual([]);
+    expect(await getTrackedAccounts(meta, b, ['shared-id'])).toEqual([null]);
+    await upsertTrackedAccounts(meta, b, [{ id: 'shared-id', platform: 'x', handle: '@b' }]);
+    expect((await listTrackedAccounts(meta, a))[0]?.handle).toBe('@a');
+    expect((await listTrackedAccounts(meta, b))[0]?.handle).toBe('@b');
+  });
+});

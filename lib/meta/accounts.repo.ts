@@ -1,0 +1,233 @@
+// Organisations, their API keys and their tracked accounts. Every statement names its organisation.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Caller } from '../auth/caller.ts';
+import type { Platform } from '../../schema/event-envelope.ts';
+import type { MetaQuery, MetaStore } from './meta.port.ts';
+
+export const API_KEY_PREFIX = 'loupe_';
+/** The organisation `ensureDemoOrganisation` creates. */
+export const DEMO_ORG_ID = 'demo';
+/** How many leading characters of a key are kept for display. */
+const DISPLAY_PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
+const MIN_KEY_LENGTH = 16;
+const MAX_KEY_LENGTH = 256;
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  /** The first characters of the key, to tell keys apart; never the key. */
+  prefix: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface TrackedAccount {
+  id: string;
+  platform: Platform;
+  handle: string | null;
+  displayName: string | null;
+  createdAt: Date;
+}
+
+export interface TrackedAccountInput {
+  id: string;
+  platform: Platform;
+  handle?: string;
+  displayName?: string;
+}
+
+/** The SHA-256 of a key, hex: what the database keeps instead of the key. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** Creates an organisation and returns its id. */
+export async function createOrganisation(db: MetaQuery, name: string): Promise<string> {
+  const trimmed = name.trim();
+  if (trimmed.length === 0) throw new RangeError('an organisation needs a name');
+  const id = randomUUID();
+  await db.query('INSERT INTO organisations (id, name) VALUES ($1, $2)', [id, trimmed]);
+  return id;
+}
+
+/**
+ * Creates an API key for `orgId` and returns it in plain text: this is the only time it is seen.
+ * `plaintext` imposes the key (the configured demo key); otherwise one is generated.
+ */
+export async function createApiKey(
+  db: MetaQuery,
+  orgId: string,
+  name: string,
+  plaintext: string = generateApiKey(),
+): Promise<string> {
+  checkKeyShape(plaintext);
+  // Selecting the organisation makes an unknown org a missing row rather than a key for nobody.
+  const inserted = await db.query<{ id: string }>(
+    `INSERT INTO api_keys (id, org_id, name, key_hash, prefix)
+     SELECT $2, o.id, $3, $4, $5 FROM organisations o WHERE o.id = $1
+     RETURNING id`,
+    [orgId, randomUUID(), name, hashApiKey(plaintext), displayPrefix(plaintext)],
+  );
+  if (inserted.length === 0) throw new RangeError(`no organisation ${orgId}`);
+  return plaintext;
+}
+
+/** Lists the keys of an organisation, newest first, without the keys themselves. */
+export async function listApiKeys(db: MetaQuery, orgId: string): Promise<ApiKeyInfo[]> {
+  const rows = await db.query<{
+    id: string;
+    name: string;
+    prefix: string;
+    created_at: Date;
+    revoked_at: Date | null;
+  }>(
+    `SELECT id, name, prefix, created_at, revoked_at FROM api_keys
+     WHERE org_id = $1 ORDER BY created_at DESC, id`,
+    [orgId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  }));
+}
+
+/** Revokes a key of `orgId`; false when the organisation has no such live key. */
+export async function revokeApiKey(db: MetaQuery, orgId: string, keyId: string): Promise<boolean> {
+  const rows = await db.query<{ id: string }>(
+    `UPDATE api_keys SET revoked_at = now()
+     WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING id`,
+    [orgId, keyId],
+  );
+  return rows.length > 0;
+}
+
+/** The organisation of a live key, or null: the one lookup that starts from a key, not an org. */
+export async function authenticateApiKey(db: MetaQuery, key: string): Promise<Caller | null> {
+  if (key.length < MIN_KEY_LENGTH || key.length > MAX_KEY_LENGTH) return null;
+  const [row] = await db.query<{ org_id: string }>(
+    'SELECT org_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+    [hashApiKey(key)],
+  );
+  return row ? { orgId: row.org_id } : null;
+}
+
+/**
+ * Makes sure the demo organisation exists and `apiKey` opens it; harmless to repeat. A key already
+ * known (even revoked) is left as it is, and its organisation returned.
+ */
+export async function ensureDemoOrganisation(meta: MetaStore, apiKey: string): Promise<Caller> {
+  checkKeyShape(apiKey);
+  return meta.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO organisations (id, name) VALUES ($1, 'Demo') ON CONFLICT (id) DO NOTHING`,
+      [DEMO_ORG_ID],
+    );
+    await tx.query(
+      `INSERT INTO api_keys (id, org_id, name, key_hash, prefix) VALUES ($1, $2, 'demo', $3, $4)
+       ON CONFLICT (key_hash) DO NOTHING`,
+      [randomUUID(), DEMO_ORG_ID, hashApiKey(apiKey), displayPrefix(apiKey)],
+    );
+    const [row] = await tx.query<{ org_id: string }>(
+      'SELECT org_id FROM api_keys WHERE key_hash = $1',
+      [hashApiKey(apiKey)],
+    );
+    if (!row) throw new Error('demo API key was not stored');
+    return { orgId: row.org_id };
+  });
+}
+
+/**
+ * Adds or refreshes accounts of `orgId` in one statement. A handle or display name left out keeps
+ * the one already stored; a repeated id in the batch counts once, the last one winning.
+ */
+export async function upsertTrackedAccounts(
+  db: MetaQuery,
+  orgId: string,
+  accounts: readonly TrackedAccountInput[],
+): Promise<void> {
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  if (byId.size === 0) return;
+  const rows = [...byId.values()];
+  await db.query(
+    `INSERT INTO tracked_accounts (org_id, id, platform, handle, display_name)
+     SELECT $1, a.id, a.platform, a.handle, a.display_name
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS a (id, platform, handle, display_name)
+     ON CONFLICT (org_id, id) DO UPDATE SET
+       platform = EXCLUDED.platform,
+       handle = COALESCE(EXCLUDED.handle, tracked_accounts.handle),
+       display_name = COALESCE(EXCLUDED.display_name, tracked_accounts.display_name)`,
+    [
+      orgId,
+      rows.map((a) => a.id),
+      rows.map((a) => a.platform),
+      rows.map((a) => a.handle ?? null),
+      rows.map((a) => a.displayName ?? null),
+    ],
+  );
+}
+
+/** The accounts of `orgId`, optionally of one platform, ordered by platform then id. */
+export async function listTrackedAccounts(
+  db: MetaQuery,
+  orgId: string,
+  platform?: Platform,
+): Promise<TrackedAccount[]> {
+  const rows = await db.query<AccountRow>(
+    `SELECT id, platform, handle, display_name, created_at FROM tracked_accounts
+     WHERE org_id = $1 AND ($2::text IS NULL OR platform = $2)
+     ORDER BY platform, id`,
+    [orgId, platform ?? null],
+  );
+  return rows.map(toAccount);
+}
+
+/** One answer per id, in the order asked, null for ids `orgId` does not track: a DataLoader batch. */
+export async function getTrackedAccounts(
+  db: MetaQuery,
+  orgId: string,
+  ids: readonly string[],
+): Promise<(TrackedAccount | null)[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<AccountRow>(
+    `SELECT id, platform, handle, display_name, created_at FROM tracked_accounts
+     WHERE org_id = $1 AND id = ANY($2::text[])`,
+    [orgId, [...new Set(ids)]],
+  );
+  const byId = new Map(rows.map((r) => [r.id, toAccount(r)]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+interface AccountRow {
+  id: string;
+  platform: Platform;
+  handle: string | null;
+  display_name: string | null;
+  created_at: Date;
+}
+
+function toAccount(r: AccountRow): TrackedAccount {
+  return {
+    id: r.id,
+    platform: r.platform,
+    handle: r.handle,
+    displayName: r.display_name,
+    createdAt: r.created_at,
+  };
+}
+
+function generateApiKey(): string {
+  return `${API_KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+}
+
+function displayPrefix(key: string): string {
+  return key.slice(0, DISPLAY_PREFIX_LENGTH);
+}
+
+function checkKeyShape(key: string): void {
+  if (key.length < MIN_KEY_LENGTH || key.length > MAX_KEY_LENGTH) {
+    throw new RangeError(`an API key has ${MIN_KEY_LENGTH} to ${MAX_KEY_LENGTH} characters`);
+  }
+}
