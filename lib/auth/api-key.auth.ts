@@ -1,0 +1,106 @@
+// Authenticates API keys against the meta store, remembering answers (yes and no) for a while.
+import type { Keyv } from 'keyv';
+import { authenticateApiKey, hashApiKey } from '../meta/accounts.repo.ts';
+import type { MetaQuery } from '../meta/meta.port.ts';
+import type { Authenticator, Caller } from './caller.ts';
+
+export interface ApiKeyAuthenticatorOptions {
+  /** How long an answer is reused; a revoked key keeps working for at most this long. */
+  ttlMs?: number;
+  /** Entries of the built-in cache (used when no Keyv is given); the oldest go first. */
+  maxEntries?: number;
+  /** Clock of the built-in cache, for tests. */
+  now?: () => number;
+}
+
+/** What is cached per key hash: null orgId is a remembered refusal. */
+interface Answer {
+  orgId: string | null;
+}
+
+interface AnswerCache {
+  get(id: string): Promise<Answer | undefined>;
+  set(id: string, answer: Answer): Promise<void>;
+}
+
+/**
+ * Builds the Authenticator every service uses. Answers are cached under the key's SHA-256, so
+ * no cache (in memory or Redis) ever holds a key; lookups of one key in flight are shared.
+ */
+export function createApiKeyAuthenticator(
+  meta: MetaQuery,
+  cache?: Keyv,
+  options: ApiKeyAuthenticatorOptions = {},
+): Authenticator {
+  const { ttlMs = 30_000, maxEntries = 10_000, now = Date.now } = options;
+  const answers = cache ? keyvAnswers(cache, ttlMs) : memoryAnswers(ttlMs, maxEntries, now);
+  const inFlight = new Map<string, Promise<Caller | null>>();
+
+  return async (apiKey) => {
+    const id = hashApiKey(apiKey);
+    const cached = await answers.get(id);
+    if (cached) return cached.orgId === null ? null : { orgId: cached.orgId };
+    let pending = inFlight.get(id);
+    if (!pending) {
+      pending = authenticateApiKey(meta, apiKey)
+        .then(async (caller) => {
+          await answers.set(id, { orgId: caller?.orgId ?? null });
+          return caller;
+        })
+        .finally(() => inFlight.delete(id));
+      inFlight.set(id, pending);
+    }
+    const caller = await pending;
+    return caller ? { orgId: caller.orgId } : null;
+  };
+}
+
+function memoryAnswers(ttlMs: number, maxEntries: number, now: () => number): AnswerCache {
+  // Map order is insertion order, so the first key is the oldest entry.
+  const entries = new Map<string, { answer: Answer; expiresAt: number }>();
+  return {
+    async get(id) {
+      const entry = entries.get(id);
+      if (!entry) return undefined;
+      if (entry.expiresAt > now()) return entry.answer;
+      entries.delete(id);
+      return undefined;
+    },
+    async set(id, answer) {
+      entries.delete(id);
+      entries.set(id, { answer, expiresAt: now() + ttlMs });
+      // Unknown keys are remembered too, so a flood of made-up keys must not grow this for ever.
+      while (entries.size > maxEntries) {
+        const oldest = entries.keys().next();
+        if (oldest.done) break;
+        entries.delete(oldest.value);
+      }
+    },
+  };
+}
+
+function keyvAnswers(cache: Keyv, ttlMs: number): AnswerCache {
+  // A cache that fails is a miss, never a refusal: the meta store stays the authority.
+  return {
+    async get(id) {
+      try {
+        const value: unknown = await cache.get(id);
+        return isAnswer(value) ? value : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    async set(id, answer) {
+      try {
+        await cache.set(id, answer, ttlMs);
+      } catch {
+        // Nothing to do: the next request asks the meta store again.
+      }
+    },
+  };
+}
+
+function isAnswer(value: unknown): value is Answer {
+  if (typeof value !== 'object' || value === null || !('orgId' in value)) return false;
+  return typeof value.orgId === 'string' || value.orgId === null;
+}
