@@ -27,12 +27,17 @@ export interface ConsumerOptions {
   group: string;
   /**
    * Called with consecutive messages of one partition. The group's offset is committed only
-   * after this resolves; a rejection redelivers the same batch (at-least-once).
+   * after this resolves; a rejection redelivers the batch from its first offset after a backoff
+   * (at-least-once). Batches of different partitions may be in flight at once, so a failing
+   * partition does not hold back the others.
    */
   handleBatch: (batch: BusBatch) => Promise<void>;
-  /** Upper bound on messages per batch. */
+  /** Upper bound on messages per batch. Default 1000. */
   maxBatchSize?: number;
-  /** Where a group with no committed offset starts. Default `earliest`. */
+  /**
+   * Where a group with no committed offset starts: the oldest message kept (default), or only
+   * messages published after it joined.
+   */
   fromBeginning?: boolean;
 }
 
@@ -44,8 +49,9 @@ export interface BusConsumer {
 export interface Bus {
   /** Resolves only once every message is durable on the bus; rejects if any is not. */
   publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  /** Resolves once the consumer has joined its group and been given its partitions. */
   consume(options: ConsumerOptions): Promise<BusConsumer>;
-  /** Committed offset (next offset to read) per partition for a group. */
+  /** Committed offset (next offset to read) per partition for a group; uncommitted ones absent. */
   committedOffsets(topic: string, group: string): Promise<Map<number, number>>;
   /** Offset one past the last message per partition. */
   endOffsets(topic: string): Promise<Map<number, number>>;
