@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
+import { API_KEY_HEADER } from '../../lib/auth/caller.ts';
+import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
+import {
+  createApiKey,
+  createOrganisation,
+  upsertTrackedAccounts,
+} from '../../lib/meta/accounts.repo.ts';
+import type { MetaStore } from '../../lib/meta/meta.port.ts';
+import { migrate } from '../../lib/meta/migrate.ts';
+import { createPgliteMeta } from '../../lib/meta/pglite.meta.ts';
+import { nextRunAt } from './report-schedule.input.ts';
+import { createReportsSubgraph } from './server.ts';
+
+interface Reply {
+  status: number;
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+interface ScheduleOut {
+  id: string;
+  name: string;
+  format: string;
+  cron: string;
+  timezone: string;
+  accounts: { id: string }[];
+  metrics: string[];
+  recipients: string[];
+  nextRunAt: string | null;
+  createdAt: string;
+}
+
+let meta: MetaStore;
+let served: ServedGraphQL;
+let keyA: string;
+let keyB: string;
+
+beforeAll(async () => {
+  meta = await createPgliteMeta();
+  await migrate(meta);
+  const orgA = await createOrganisation(meta, 'A');
+  const orgB = await createOrganisation(meta, 'B');
+  keyA = await createApiKey(meta, orgA, 'test');
+  keyB = await createApiKey(meta, orgB, 'test');
+  await upsertTrackedAccounts(meta, orgA, [
+    { id: 'a1', platform: 'x' },
+    { id: 'a2', platform: 'facebook' },
+  ]);
+  await upsertTrackedAccounts(meta, orgB, [{ id: 'b1', platform: 'app' }]);
+  const subgraph = createReportsSubgraph({ meta, authenticate: createApiKeyAuthenticator(meta) });
+  served = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
+});
+afterAll(async () => {
+  await served.close();
+  await meta.close();
+});
+
+async function gql(
+  key: string | undefined,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (key !== undefined) headers[API_KEY_HEADER] = key;
+  const res = await fetch(served.url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, ...((await res.json()) as Omit<Reply, 'status'>) };
+}
+
+const FIELDS =
+  'id name format cron timezone accounts { id } metrics recipients nextRunAt createdAt';
+const CREATE = `mutation ($input: ReportScheduleInput!) { createReportSchedule(input: $input) { ${FIELDS} } }`;
+const LIST = `{ reportSchedules { ${FIELDS} } }`;
+const DELETE = 'mutation ($id: ID!) { deleteReportSchedule(id: $id) }';
+
+const weekly = {
+  name: 'Weekly digest',
+  format: 'PDF',
+  cron: '0 9 * * 1',
+  timezone: 'Europe/Paris',
+  accountIds: ['a1', 'a2'],
+  metrics: ['likes', 'POST_COUNT', 'LIKES'],
+  recipients: ['ops@example.com', 'Ops@Example.com', 'ceo@example.co.uk'],
+};
+
+function codes(reply: Reply): (string | undefined)[] {
+  return (reply.errors ?? []).map((e) => e.extensions?.code);
+}
+
+async function create(key: string, input: Record<string, unknown>): Promise<ScheduleOut> {
+  const reply = await gql(key, CREATE, { input });
+  expect(reply.errors).toBeUndefined();
+  return reply.data?.['createReportSchedule'] as ScheduleOut;
+}
+
+describe('reports subgraph over HTTP', () => {
+  test('creates, lists and deletes a schedule, with its next run in its timezone', async () => {
+    const created = await create(keyA, weekly);
+    expect(created).toMatchObject({
+      name: 'Weekly digest',
+      format: 'PDF',
+      cron: '0 9 * * 1',
+      timezone: 'Europe/Paris',
+      accounts: [{ id: 'a1' }, { id: 'a2' }],
+      metrics: ['LIKES', 'POST_COUNT'],
+      recipients: ['ops@example.com', 'ceo@example.co.uk'],
+    });
+    const next = new Date(created.nextRunAt ?? NaN);
+    expect(next.getTime()).toBeGreaterThan(Date.now());
+    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(7 * 24 * 3600_000);
+    const parisClock = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Paris',
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+    }).format(next);
+    expect(parisClock).toBe('Mon 09:00');
+    expect(created.nextRunAt).toBe(nextRunAt('0 9 * * 1', 'Europe/Paris')?.toISOString());
+
+    const csv = await create(keyA, {
+      ...weekly,
+      name: 'Hourly CSV',
+      format: 'CSV',
+      cron: ' 0  *  * * * ',
+      timezone: undefined,
+    });
+    expect(csv).toMatchObject({ format: 'CSV', cron: '0 * * * *', timezone: 'UTC' });
+
+    const listed = (await gql(keyA, LIST)).data?.['reportSchedules'] as ScheduleOut[];
+    expect(listed.map((s) => s.name)).toEqual(['Weekly digest', 'Hourly CSV']);
+    expect(listed[0]).toEqual(created);
+
+    expect((await gql(keyA, DELETE, { id: created.id })).data).toEqual({
+      deleteReportSchedule: true,
+    });
+    expect((await gql(keyA, DELETE, { id: created.id })).data).toEqual({
+      deleteReportSchedule: false,
+    });
+    const after = (await gql(keyA, LIST)).data?.['reportSchedules'] as ScheduleOut[];
+    expect(after.map((s) => s.id)).toEqual([csv.id]);
+    await gql(keyA, DELETE, { id: csv.id });
+  });
+
+  test('refuses bad input with BAD_USER_INPUT and says what is wrong', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ name: '  ' }, /name must not be empty/],
+      [{ cron: '61 * * * *' }, /cron "61 \* \* \* \*" is not valid: .*minute/],
+      [{ cron: 'every monday' }, /cron must have five fields/],
+      [{ cron: '0 0 9 * * 1' }, /cron must have five fields/],
+      [{ cron: '@daily' }, /cron must have five fields/],
+      [{ cron: '0 9 31 2 *' }, /never fires/],
+      [{ timezone: 'Mars/Olympus' }, /unknown timezone "Mars\/Olympus"/],
+      [{ timezone: '' }, /unknown timezone/],
+      [
+        { recipients: ['ops@example.com', 'not-an-email', 'a@b'] },
+        /not email addresses: "not-an-email", "a@b"/,
+      ],
+      [{ recipients: [] }, /at least one email address/],
+      [
+        { metrics: ['likes', 'Likes', 'retweets'] },
+        /unknown metrics "Likes", "retweets"; known: LIKES/,
+      ],
+      [{ metrics: [] }, /at least one metric/],
+      [{ accountIds: [] }, /at least one account/],
+      [{ accountIds: ['a1', 'b1', 'ghost'] }, /not tracked by this organisation: "b1", "ghost"/],
+    ];
+    for (const [change, message] of cases) {
+      const reply = await gql(keyA, CREATE, { input: { ...weekly, ...change } });
+      expect(codes(reply), JSON.stringify(change)).toEqual(['BAD_USER_INPUT']);
+      expect(reply.errors?.[0]?.message).toMatch(message);
+    }
+    const badFormat = await gql(keyA, CREATE, { input: { ...weekly, format: 'DOCX' } });
+    expect(codes(badFormat)).toEqual(['BAD_USER_INPUT']);
+    expect((await gql(keyA, LIST)).data).toEqual({ reportSchedules: [] });
+  });
+
+  test('answers UNAUTHENTICATED (401) without a key or with a wrong one', async () => {
+    for (const key of [undefined, 'loupe_not_a_real_key_000000']) {
+      const reply = await gql(key, CREATE, { input: weekly });
+      expect(reply.status).toBe(401);
+      expect(codes(reply)).toEqual(['UNAUTHENTICATED']);
+    }
+    expect((await gql(keyA, LIST)).data).toEqual({ reportSchedules: [] });
+  });
+
+  test('organisation B sees, deletes and reports on nothing of organisation A', async () => {
+    const created = await create(keyA, weekly);
+    expect((await gql(keyB, LIST)).data).toEqual({ reportSchedules: [] });
+    expect((await gql(keyB, DELETE, { id: created.id })).data).toEqual({
+      deleteReportSchedule: false,
+    });
+    const borrowed = await gql(keyB, CREATE, { input: { ...weekly, accountIds: ['a1'] } });
+    expect(codes(borrowed)).toEqual(['BAD_USER_INPUT']);
+    const own = await create(keyB, { ...weekly, accountIds: ['b1'] });
+    const listA = (await gql(keyA, LIST)).data?.['reportSchedules'] as ScheduleOut[];
+    expect(listA.map((s) => s.id)).toEqual([created.id]);
+    expect(listA.map((s) => s.id)).not.toContain(own.id);
+  });
+});
