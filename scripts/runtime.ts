@@ -1,0 +1,165 @@
+// The composition root: builds the stores from configuration and starts the requested services
+// (all of them by default) in this process. `scripts/start.ts` is its command line; the
+// end-to-end tests and benchmarks start the product through it too.
+import { join } from 'node:path';
+import { createApiKeyAuthenticator } from '../lib/auth/api-key.auth.ts';
+import type { Authenticator } from '../lib/auth/caller.ts';
+import { createCache } from '../lib/cache/cache.ts';
+import { createMemoryBus } from '../lib/bus/memory.bus.ts';
+import { SUBGRAPHS, type LoupeConfig, type ServiceName, type SubgraphName } from '../lib/config.ts';
+import type { ServedGraphQL } from '../lib/graphql/serve.ts';
+import { createMemoryLiveStore } from '../lib/live/memory.live.ts';
+import type { Logger } from '../lib/logger.ts';
+import {
+  createApiKey,
+  createOrganisation,
+  ensureDemoOrganisation,
+  listTrackedAccounts,
+  upsertTrackedAccounts,
+} from '../lib/meta/accounts.repo.ts';
+import { migrate } from '../lib/meta/migrate.ts';
+import { createPgliteMeta } from '../lib/meta/pglite.meta.ts';
+import { createChdbOlap } from '../lib/olap/chdb.olap.ts';
+import { applyOlapSchema } from '../lib/olap/olap-schema.ts';
+import { createClickHouseSearch } from '../lib/search/clickhouse.search.ts';
+import { startGateway } from '../gateway/main.ts';
+import { serveCollector, type ServedCollector } from '../ingest/collector/collector.server.ts';
+import { startPipeline, type Pipeline } from '../ingest/pipeline/pipeline.ts';
+import { createTextConsumer } from '../ingest/pipeline/text.consumer.ts';
+import { startAudienceSubgraph } from '../subgraphs/audience/main.ts';
+import { startBenchmarkingSubgraph } from '../subgraphs/benchmarking/main.ts';
+import { startMetricsSubgraph } from '../subgraphs/metrics/main.ts';
+import { startPostsSubgraph } from '../subgraphs/posts/main.ts';
+import { startReportsSubgraph } from '../subgraphs/reports/main.ts';
+
+export interface RunningLoupe {
+  urls: { gateway?: string; ingest?: string; subgraphs: Partial<Record<SubgraphName, string>> };
+  /** Creates an organisation and returns a fresh API key for it (shown once). */
+  createOrganisation(name: string): Promise<{ orgId: string; apiKey: string }>;
+  /** True when the key's organisation already tracks accounts (demo data loaded earlier). */
+  hasData(apiKey: string): Promise<boolean>;
+  /** Resolves once the pipeline has processed everything accepted so far. */
+  caughtUp(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  services?: readonly ServiceName[];
+  logger?: Logger;
+}
+
+export async function startLoupe(
+  config: LoupeConfig,
+  options: StartOptions = {},
+): Promise<RunningLoupe> {
+  const services = new Set<ServiceName>(options.services ?? ['ingest', ...SUBGRAPHS, 'gateway']);
+  const logger = options.logger;
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    // Reverse order: doors first, then consumers, then the stores they write to.
+    for (const c of closers.reverse()) await c();
+  };
+
+  try {
+    const olap = createChdbOlap({ dataDir: join(config.dataDir, 'olap') });
+    closers.push(() => olap.close());
+    await applyOlapSchema(olap);
+
+    const meta = await createPgliteMeta({ dataDir: join(config.dataDir, 'meta') });
+    closers.push(() => meta.close());
+    await migrate(meta);
+    await ensureDemoOrganisation(meta, config.demo.apiKey);
+
+    const bus = createMemoryBus({ partitions: 4 });
+    closers.push(() => bus.close());
+    const live = createMemoryLiveStore();
+    closers.push(() => live.close());
+    const search = createClickHouseSearch(olap);
+    const authenticate: Authenticator = createApiKeyAuthenticator(
+      meta,
+      createCache({ namespace: 'api-keys', ttlMs: 30_000 }),
+    );
+
+    let pipeline: Pipeline | undefined;
+    let collector: ServedCollector | undefined;
+    if (services.has('ingest')) {
+      pipeline = await startPipeline({
+        bus,
+        olap,
+        live,
+        text: createTextConsumer({ olap, search, logger }),
+        logger,
+      });
+      closers.push(() => pipeline!.close());
+      collector = await serveCollector({
+        bus,
+        authenticate,
+        logger,
+        host: config.host,
+        port: config.ports.ingest,
+        onAccounts: (orgId, accounts) =>
+          upsertTrackedAccounts(
+            meta,
+            orgId,
+            [...accounts].map(([id, platform]) => ({ id, platform })),
+          ),
+      });
+      closers.push(() => collector!.close());
+    }
+
+    const served: Partial<Record<SubgraphName, ServedGraphQL>> = {};
+    const deps = { olap, live, meta, search, authenticate };
+    const starters: Record<SubgraphName, () => Promise<ServedGraphQL>> = {
+      metrics: () => startMetricsSubgraph(config, deps),
+      audience: () => startAudienceSubgraph(config, deps),
+      posts: () => startPostsSubgraph(config, deps),
+      benchmarking: () => startBenchmarkingSubgraph(config, deps),
+      reports: () => startReportsSubgraph(config, deps),
+    };
+    for (const name of SUBGRAPHS) {
+      if (!services.has(name)) continue;
+      const s = await starters[name]();
+      served[name] = s;
+      closers.push(() => s.close());
+    }
+
+    let gatewayUrl: string | undefined;
+    if (services.has('gateway')) {
+      const subgraphUrls = Object.fromEntries(
+        SUBGRAPHS.map((name) => [
+          name,
+          served[name]?.url ??
+            config.subgraphUrls[name] ??
+            `http://${config.host}:${config.ports[name]}/graphql`,
+        ]),
+      ) as Record<SubgraphName, string>;
+      const gateway = await startGateway(config, { subgraphUrls, authenticate, logger });
+      gatewayUrl = gateway.url;
+      closers.push(() => gateway.close());
+    }
+
+    return {
+      urls: {
+        gateway: gatewayUrl,
+        ingest: collector?.url,
+        subgraphs: Object.fromEntries(Object.entries(served).map(([k, v]) => [k, v.url])),
+      },
+      async createOrganisation(name) {
+        const orgId = await createOrganisation(meta, name);
+        const apiKey = await createApiKey(meta, orgId, 'default');
+        return { orgId, apiKey };
+      },
+      async hasData(apiKey) {
+        const caller = await authenticate(apiKey);
+        return caller !== null && (await listTrackedAccounts(meta, caller.orgId)).length > 0;
+      },
+      async caughtUp(timeoutMs) {
+        await pipeline?.caughtUp(timeoutMs);
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
