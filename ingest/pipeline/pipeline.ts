@@ -98,7 +98,9 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
           const behind = [...end].some(([p, offset]) => (committed.get(p) ?? 0) < offset);
           if (!behind) break;
           if (Date.now() > deadline)
-            throw new Error(`consumer group ${group} did not catch up in ${timeoutMs} ms`);
+            throw new Error(
+              `consumer group ${group} did not catch up in ${timeoutMs} ms (committed ${JSON.stringify([...committed])}, end ${JSON.stringify([...end])})`,
+            );
           await new Promise((r) => setTimeout(r, 5));
         }
       }

@@ -51,7 +51,10 @@ export interface Bus {
   publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   /** Resolves once the consumer has joined its group and been given its partitions. */
   consume(options: ConsumerOptions): Promise<BusConsumer>;
-  /** Committed offset (next offset to read) per partition for a group; uncommitted ones absent. */
+  /**
+   * Next offset the group reads per partition: its committed offset, or, for a partition it has
+   * not committed on yet, where it starts reading. Empty for a group that does not exist.
+   */
   committedOffsets(topic: string, group: string): Promise<Map<number, number>>;
   /** Offset one past the last message per partition. */
   endOffsets(topic: string): Promise<Map<number, number>>;

@@ -308,12 +308,9 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
 
     async committedOffsets(topicName: string, groupName: string): Promise<Map<number, number>> {
       const offsets = new Map<number, number>();
-      topics
-        .get(topicName)
-        ?.groups.get(groupName)
-        ?.committed.forEach((offset, p) => {
-          if (offset !== undefined) offsets.set(p, offset);
-        });
+      const group = topics.get(topicName)?.groups.get(groupName);
+      // A partition without a commit reports where the group will start reading it.
+      group?.committed.forEach((_, p) => offsets.set(p, group.position(p)));
       return offsets;
     },
 
