@@ -103,10 +103,7 @@ export async function serveGraphQL<TContext extends BaseContext>(
     wsCleanup = useServer(
       {
         schema: subscriptions.schema,
-        context: (ctx) =>
-          subscriptions.context(ctx.connectionParams ?? {}, ctx.extra.request) as Promise<
-            Record<string, unknown>
-          > as never,
+        context: (ctx) => subscriptions.context(ctx.connectionParams ?? {}, ctx.extra.request),
       },
       wsServer,
     );
