@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApolloServer, BaseContext } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import type { GraphQLSchema } from 'graphql';
+import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 
@@ -11,13 +11,26 @@ import { WebSocketServer } from 'ws';
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface SubscriptionOptions<TContext> {
-  schema: GraphQLSchema;
-  /** Builds the context of one socket from its connectionParams and upgrade request; throw to refuse. */
+  /** The schema operations are validated against (a function when it is loaded later). */
+  schema: GraphQLSchema | (() => GraphQLSchema);
+  /** Builds the context of one operation from the socket's connectionParams and upgrade request. */
   context: (
     connectionParams: Record<string, unknown>,
     request: IncomingMessage,
   ) => Promise<TContext>;
+  /** Decides at connection time; false closes the socket with 4403 Forbidden. */
+  onConnect?: (
+    connectionParams: Record<string, unknown>,
+    request: IncomingMessage,
+  ) => Promise<boolean>;
+  /** Replaces local execution of subscriptions, e.g. to forward them to another server. */
+  subscribe?: (args: ExecutionArgs) => OperationResult;
 }
+
+type OperationResult =
+  | Promise<AsyncIterable<ExecutionResult> | ExecutionResult>
+  | AsyncIterable<ExecutionResult>
+  | ExecutionResult;
 
 export interface ServeOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
@@ -102,8 +115,14 @@ export async function serveGraphQL<TContext extends BaseContext>(
     wsServer = new WebSocketServer({ server, path });
     wsCleanup = useServer(
       {
-        schema: subscriptions.schema,
+        schema: () =>
+          typeof subscriptions.schema === 'function'
+            ? subscriptions.schema()
+            : subscriptions.schema,
         context: (ctx) => subscriptions.context(ctx.connectionParams ?? {}, ctx.extra.request),
+        onConnect: (ctx) =>
+          subscriptions.onConnect?.(ctx.connectionParams ?? {}, ctx.extra.request),
+        ...(subscriptions.subscribe && { subscribe: subscriptions.subscribe }),
       },
       wsServer,
     );

@@ -1,0 +1,22 @@
+// Serves the gateway on the configured port: queries over HTTP and subscriptions over graphql-ws
+// on the same path.
+import { readFile } from 'node:fs/promises';
+import type { Authenticator } from '../lib/auth/caller.ts';
+import type { LoupeConfig, SubgraphName } from '../lib/config.ts';
+import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
+import type { Logger } from '../lib/logger.ts';
+import { SUPERGRAPH_PATH } from '../schema/compose.ts';
+import { createGateway } from './server.ts';
+
+export async function startGateway(
+  config: LoupeConfig,
+  deps: {
+    subgraphUrls: Record<SubgraphName, string>;
+    authenticate: Authenticator;
+    logger?: Logger;
+  },
+): Promise<ServedGraphQL> {
+  const supergraphSdl = await readFile(SUPERGRAPH_PATH, 'utf8');
+  const gateway = createGateway({ ...deps, supergraphSdl });
+  return serveGraphQL({ ...gateway, host: config.host, port: config.ports.gateway });
+}
