@@ -1,28 +1,11 @@
 // Builds the benchmarking subgraph without side effects, so tests and benchmarks compose it in-process.
-import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { parse, type GraphQLSchema } from 'graphql';
 import type { Authenticator } from '../../lib/auth/caller.ts';
-import {
-  apiKeyContext,
-  createErrorMasker,
-  type SubgraphContext,
-} from '../../lib/graphql/subgraph-context.ts';
+import { createSubgraphServer, type SubgraphServer } from '../../lib/graphql/subgraph-server.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
 import { benchmarkingResolvers } from './benchmarking.resolvers.ts';
 
-const SDL = new URL('../../schema/subgraphs/benchmarking.graphql', import.meta.url);
-
-export interface BenchmarkingSubgraph {
-  apollo: ApolloServer<SubgraphContext>;
-  schema: GraphQLSchema;
-  context: (req: IncomingMessage) => Promise<SubgraphContext>;
-}
+export type BenchmarkingSubgraph = SubgraphServer;
 
 export interface BenchmarkingDeps {
   meta: MetaStore;
@@ -32,22 +15,10 @@ export interface BenchmarkingDeps {
 }
 
 export function createBenchmarkingSubgraph(deps: BenchmarkingDeps): BenchmarkingSubgraph {
-  const schema = buildSubgraphSchema({
-    typeDefs: parse(readFileSync(SDL, 'utf8')),
-    // Apollo types the context of a resolver map as unknown; ours is the verified SubgraphContext.
-    resolvers: benchmarkingResolvers({ meta: deps.meta }) as GraphQLResolverMap<unknown>,
+  return createSubgraphServer({
+    name: 'benchmarking',
+    resolvers: benchmarkingResolvers({ meta: deps.meta }),
+    authenticate: deps.authenticate,
+    logger: deps.logger,
   });
-  const { logger } = deps;
-  const apollo = new ApolloServer<SubgraphContext>({
-    schema,
-    includeStacktraceInErrorResponses: false,
-    // Traces for Apollo's hosted reporting, which we do not use; they cost time per request.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
-    formatError: createErrorMasker((error) =>
-      logger
-        ? logger.error({ err: error, subgraph: 'benchmarking' }, 'internal error')
-        : console.error('benchmarking subgraph: internal error', error),
-    ),
-  });
-  return { apollo, schema, context: apiKeyContext(deps.authenticate) };
 }

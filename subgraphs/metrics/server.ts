@@ -1,22 +1,16 @@
 // Builds the metrics subgraph without side effects, so tests and benchmarks compose it in-process.
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { ApolloServer } from '@apollo/server';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse, type GraphQLSchema } from 'graphql';
+import type { ApolloServer } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
 import type { Authenticator } from '../../lib/auth/caller.ts';
 import { unauthenticated } from '../../lib/graphql/errors.ts';
-import {
-  apiKeyContext,
-  maskErrors,
-  type SubgraphContext,
-} from '../../lib/graphql/subgraph-context.ts';
+import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
+import { createSubgraphServer } from '../../lib/graphql/subgraph-server.ts';
+import type { Logger } from '../../lib/logger.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { metricsResolvers } from './metrics.resolvers.ts';
 import { createMetricsStore } from './metrics.store.ts';
-
-const SDL = new URL('../../schema/subgraphs/metrics.graphql', import.meta.url);
 
 export interface MetricsSubgraph {
   apollo: ApolloServer<SubgraphContext>;
@@ -30,14 +24,17 @@ export function createMetricsSubgraph(deps: {
   olap: Olap;
   live: LiveStore;
   authenticate: Authenticator;
+  logger?: Logger;
 }): MetricsSubgraph {
   const store = createMetricsStore({ olap: deps.olap, live: deps.live });
-  const resolvers = metricsResolvers({ store, live: deps.live });
-  const schema = buildSubgraphSchema([{ typeDefs: parse(readFileSync(SDL, 'utf8')), resolvers }]);
+  const server = createSubgraphServer({
+    name: 'metrics',
+    resolvers: metricsResolvers({ store, live: deps.live }),
+    authenticate: deps.authenticate,
+    logger: deps.logger,
+  });
   return {
-    apollo: new ApolloServer<SubgraphContext>({ schema, formatError: maskErrors }),
-    schema,
-    context: apiKeyContext(deps.authenticate),
+    ...server,
     async socketContext(connectionParams) {
       const key = connectionParams['apiKey'];
       const caller = typeof key === 'string' ? await deps.authenticate(key) : null;

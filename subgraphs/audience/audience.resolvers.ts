@@ -1,0 +1,72 @@
+// Resolvers of the audience subgraph: the organisation's tracked accounts, their latest profile
+// and audience snapshots. Every lookup is batched per request and scoped by the caller's org.
+import DataLoader from 'dataloader';
+import { DateTimeScalar } from '../../lib/graphql/date-time.scalar.ts';
+import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
+import {
+  getTrackedAccounts,
+  listTrackedAccounts,
+  type TrackedAccount,
+} from '../../lib/meta/accounts.repo.ts';
+import type { MetaStore } from '../../lib/meta/meta.port.ts';
+import { PLATFORMS, type Platform } from '../../schema/event-envelope.ts';
+import {
+  DIMENSIONS,
+  type AudienceSnapshot,
+  type AudienceStore,
+  type Profile,
+} from './audience.store.ts';
+
+interface Loaders {
+  account: DataLoader<string, TrackedAccount | null>;
+  profile: DataLoader<string, Profile | null>;
+  audience: DataLoader<string, AudienceSnapshot | null>;
+}
+
+export function audienceResolvers(deps: { meta: MetaStore; store: AudienceStore }) {
+  const { meta, store } = deps;
+  // One set of loaders per request: the context object lives exactly as long as the request.
+  const perRequest = new WeakMap<SubgraphContext, Loaders>();
+  const loaders = (ctx: SubgraphContext): Loaders => {
+    let l = perRequest.get(ctx);
+    if (!l) {
+      const org = ctx.caller.orgId;
+      l = {
+        account: new DataLoader((ids) => getTrackedAccounts(meta, org, ids)),
+        profile: new DataLoader((ids) => store.profiles(org, ids)),
+        audience: new DataLoader((ids) => store.audiences(org, ids)),
+      };
+      perRequest.set(ctx, l);
+    }
+    return l;
+  };
+
+  const buckets = (values: Record<string, number>) => {
+    const sum = Object.values(values).reduce((a, b) => a + b, 0);
+    return Object.entries(values)
+      .map(([key, value]) => ({ key, value, share: sum > 0 ? value / sum : 0 }))
+      .sort((a, b) => b.value - a.value || a.key.localeCompare(b.key));
+  };
+
+  return {
+    DateTime: DateTimeScalar,
+    Platform: Object.fromEntries(PLATFORMS.map((p) => [p.toUpperCase(), p])),
+    Query: {
+      accounts: (_: unknown, args: { platform?: Platform | null }, ctx: SubgraphContext) =>
+        listTrackedAccounts(meta, ctx.caller.orgId, args.platform ?? undefined),
+      account: (_: unknown, args: { id: string }, ctx: SubgraphContext) =>
+        loaders(ctx).account.load(args.id),
+    },
+    Account: {
+      __resolveReference: (ref: { id: string }, ctx: SubgraphContext) =>
+        loaders(ctx).account.load(ref.id),
+      profile: (account: TrackedAccount, _: unknown, ctx: SubgraphContext) =>
+        loaders(ctx).profile.load(account.id),
+      audience: (account: TrackedAccount, _: unknown, ctx: SubgraphContext) =>
+        loaders(ctx).audience.load(account.id),
+    },
+    Audience: Object.fromEntries(
+      DIMENSIONS.map((d) => [d, (snapshot: AudienceSnapshot) => buckets(snapshot[d])]),
+    ),
+  };
+}

@@ -1,0 +1,24 @@
+// Builds the audience subgraph without side effects, so tests and benchmarks compose it in-process.
+import type { Authenticator } from '../../lib/auth/caller.ts';
+import { createSubgraphServer, type SubgraphServer } from '../../lib/graphql/subgraph-server.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { MetaStore } from '../../lib/meta/meta.port.ts';
+import type { Olap } from '../../lib/olap/olap.port.ts';
+import { audienceResolvers } from './audience.resolvers.ts';
+import { createAudienceStore } from './audience.store.ts';
+
+export interface AudienceDeps {
+  olap: Olap;
+  meta: MetaStore;
+  authenticate: Authenticator;
+  logger?: Logger;
+}
+
+export function createAudienceSubgraph(deps: AudienceDeps): SubgraphServer {
+  return createSubgraphServer({
+    name: 'audience',
+    resolvers: audienceResolvers({ meta: deps.meta, store: createAudienceStore(deps.olap) }),
+    authenticate: deps.authenticate,
+    logger: deps.logger,
+  });
+}
