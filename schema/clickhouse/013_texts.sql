@@ -1,5 +1,6 @@
--- Posts, comments and mentions with their sentiment, written by the text pipeline; the embedded
--- search index and Post.comments read it. One row per (org, id) after merges.
+-- Posts, comments and mentions with their sentiment, written by the text pipeline; Post.comments
+-- reads it. Keyed by (org, id); `version` is the event time, so replaying an old event never
+-- brings back an older text. Readers take the latest version themselves (argMax).
 CREATE TABLE IF NOT EXISTS texts
 (
     org_id        LowCardinality(String),
@@ -12,9 +13,8 @@ CREATE TABLE IF NOT EXISTS texts
     text          String,
     sentiment     Float32,
     at            DateTime64(3, 'UTC'),
-    INDEX text_tokens lower(text) TYPE tokenbf_v1(8192, 3, 0) GRANULARITY 4,
-    INDEX post_id_bloom post_id TYPE bloom_filter(0.01) GRANULARITY 4
+    version       DateTime64(3, 'UTC'),
+    INDEX post_id_bloom post_id TYPE bloom_filter(0.01) GRANULARITY 1
 )
-ENGINE = ReplacingMergeTree
-PARTITION BY toYYYYMM(at)
-ORDER BY (org_id, account_id, id);
+ENGINE = ReplacingMergeTree(version)
+ORDER BY (org_id, id);
