@@ -1,14 +1,13 @@
-// Embedded search: ClickHouse token matching over `search_documents`. Every word of the query
-// must appear as a whole token, case-insensitively; the token bloom filter skips granules.
-import type { Olap } from '../olap/olap.port.ts';
+// Embedded search: the `text_search` table (schema/clickhouse/014_text_search.sql) on the OLAP
+// store. Every word becomes a hasToken filter on lowerUTF8(text), which the token bloom filter
+// answers by skipping granules; user text only ever travels as a query parameter.
+import type { Olap, OlapParams } from '../olap/olap.port.ts';
 import type { SearchHit, SearchIndex, SearchQuery, TextDocument, TextKind } from './search.port.ts';
+import { MAX_SEARCH_WORDS, searchWords } from './search-words.ts';
 
-/** Words of a query: runs of letters and digits, lower-cased, as ClickHouse tokenises text. */
-export function queryTokens(text: string): string[] {
-  return [...new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])].slice(0, 16);
-}
+const TABLE = 'text_search';
 
-interface Row {
+interface SearchRow {
   id: string;
   kind: TextKind;
   account_id: string;
@@ -16,17 +15,27 @@ interface Row {
   post_id: string;
   text: string;
   sentiment: number;
-  at_ms: number;
-  total: number;
+  /** 64-bit integers arrive as strings from a ClickHouse server and as numbers from chDB. */
+  at_ms: number | string;
+  total: number | string;
 }
 
+/** A search index over the OLAP store; `close()` leaves the store open for its owner. */
 export function createClickHouseSearch(olap: Olap): SearchIndex {
   return {
-    async index(documents: readonly TextDocument[]) {
-      const indexedAt = Date.now();
+    async index(documents: readonly TextDocument[]): Promise<void> {
+      // One row per key in the block: within a batch, the highest version (else the last) wins.
+      const now = Date.now();
+      const latest = new Map<string, TextDocument & { version: number }>();
+      for (const doc of documents) {
+        const versioned = { ...doc, version: doc.version ?? now };
+        const key = `${doc.orgId}\u0000${doc.id}`;
+        const seen = latest.get(key);
+        if (!seen || seen.version <= versioned.version) latest.set(key, versioned);
+      }
       await olap.insert(
-        'search_documents',
-        documents.map((d) => ({
+        TABLE,
+        [...latest.values()].map((d) => ({
           org_id: d.orgId,
           id: d.id,
           kind: d.kind,
@@ -36,62 +45,84 @@ export function createClickHouseSearch(olap: Olap): SearchIndex {
           text: d.text,
           sentiment: d.sentiment,
           at: d.at,
-          indexed_at: indexedAt,
+          version: d.version,
         })),
       );
     },
 
-    async search(query: SearchQuery) {
-      const tokens = queryTokens(query.text);
-      if (tokens.length === 0) return { total: 0, hits: [] };
-      const matches = tokens.map((_, i) => `hasTokenCaseInsensitive(text, {t${i}:String})`);
-      const filters = [...matches];
-      if (query.accountIds?.length) filters.push('account_id IN {accounts:Array(String)}');
-      if (query.kinds?.length) filters.push('kind IN {kinds:Array(String)}');
-      if (query.from !== undefined)
-        filters.push("at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')");
-      if (query.to !== undefined) filters.push("at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')");
-      // Candidates through the token index, then only their latest versions, filtered again.
-      const rows = await olap.query<Row>(
-        `SELECT id, kind, account_id, platform, post_id, text, sentiment,
-                toInt64(toUnixTimestamp64Milli(at)) AS at_ms, count() OVER () AS total
+    async search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }> {
+      if (!Number.isInteger(query.limit) || query.limit < 1) {
+        throw new RangeError(`limit must be a positive integer, got ${query.limit}`);
+      }
+      const words = searchWords(query.text);
+      if (words.length > MAX_SEARCH_WORDS) {
+        throw new RangeError(`at most ${MAX_SEARCH_WORDS} words per search, got ${words.length}`);
+      }
+      if (words.length === 0 || query.accountIds?.length === 0 || query.kinds?.length === 0) {
+        return { total: 0, hits: [] };
+      }
+
+      const params: OlapParams = { org: query.orgId, limit: query.limit };
+      const filters = words.map((word, i) => {
+        params[`w${i}`] = word;
+        return `hasToken(lowerUTF8(text), {w${i}:String})`;
+      });
+      if (query.accountIds) {
+        params['accounts'] = query.accountIds;
+        filters.push('account_id IN {accounts:Array(String)}');
+      }
+      if (query.kinds) {
+        params['kinds'] = query.kinds;
+        filters.push('kind IN {kinds:Array(String)}');
+      }
+      if (query.from !== undefined) {
+        params['from'] = query.from;
+        filters.push(`at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')`);
+      }
+      if (query.to !== undefined) {
+        params['to'] = query.to;
+        filters.push(`at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`);
+      }
+      const where = filters.join(' AND ');
+
+      // Candidates are ids with any revision matching (the index finds those); the latest revision
+      // of each is then taken and filtered again, so a replaced text never matches on old words.
+      const rows = await olap.query<SearchRow>(
+        `SELECT id, kind, account_id, platform, post_id, text, round(sentiment, 4) AS sentiment,
+                toUnixTimestamp64Milli(at) AS at_ms, count() OVER () AS total
          FROM (
-           SELECT * FROM search_documents
+           SELECT id, kind, account_id, platform, post_id, text, sentiment, at
+           FROM ${TABLE}
            WHERE org_id = {org:String}
-             AND id IN (SELECT id FROM search_documents WHERE org_id = {org:String} AND ${matches.join(' AND ')})
-           ORDER BY indexed_at DESC
+             AND id IN (SELECT id FROM ${TABLE} WHERE org_id = {org:String} AND ${where})
+           ORDER BY id, version DESC
            LIMIT 1 BY id
          )
-         WHERE ${filters.join(' AND ')}
-         ORDER BY at DESC, id
+         WHERE ${where}
+         ORDER BY at DESC, id DESC
          LIMIT {limit:UInt32}`,
-        {
-          org: query.orgId,
-          ...Object.fromEntries(tokens.map((t, i) => [`t${i}`, t])),
-          accounts: query.accountIds ?? [],
-          kinds: query.kinds ?? [],
-          from: query.from ?? 0,
-          to: query.to ?? 0,
-          limit: query.limit,
-        },
+        params,
       );
-      const hits: SearchHit[] = rows.map((r) => ({
-        score: 1,
-        document: {
-          orgId: query.orgId,
-          id: r.id,
-          kind: r.kind,
-          accountId: r.account_id,
-          platform: r.platform,
-          postId: r.post_id === '' ? null : r.post_id,
-          text: r.text,
-          sentiment: r.sentiment,
-          at: Number(r.at_ms),
-        },
-      }));
-      return { total: Number(rows[0]?.total ?? 0), hits };
+      return {
+        total: rows[0] ? Number(rows[0].total) : 0,
+        hits: rows.map((r) => ({
+          // ClickHouse has no relevance ranking here: every hit matches every word.
+          score: 1,
+          document: {
+            orgId: query.orgId,
+            id: r.id,
+            kind: r.kind,
+            accountId: r.account_id,
+            platform: r.platform,
+            postId: r.post_id === '' ? null : r.post_id,
+            text: r.text,
+            sentiment: r.sentiment,
+            at: Number(r.at_ms),
+          },
+        })),
+      };
     },
 
-    async close() {},
+    async close(): Promise<void> {},
   };
 }

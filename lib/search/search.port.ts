@@ -16,16 +16,26 @@ export interface TextDocument {
   sentiment: number;
   /** Milliseconds since the epoch. */
   at: number;
+  /**
+   * Orders revisions of one document (e.g. the event time, in ms): the highest stored wins, so an
+   * old revision replayed later never replaces a newer one. Defaults to the time of indexing.
+   */
+  version?: number;
 }
 
 export interface SearchQuery {
   orgId: string;
-  /** Words that must all appear (case-insensitive). */
+  /** Words that must all appear (case-insensitive); see `searchWords` for what a word is. */
   text: string;
+  /** Only these accounts; an empty list matches nothing. */
   accountIds?: readonly string[];
+  /** Only these kinds; an empty list matches nothing. */
   kinds?: readonly TextKind[];
+  /** Inclusive lower bound on `at`, ms. */
   from?: number;
+  /** Exclusive upper bound on `at`, ms. */
   to?: number;
+  /** Hits to return, 1 or more; `total` counts every match. */
   limit: number;
 }
 
@@ -35,9 +45,9 @@ export interface SearchHit {
 }
 
 export interface SearchIndex {
-  /** Upserts by (orgId, id): indexing the same document twice leaves one. */
+  /** Upserts by (orgId, id): indexing the same document twice leaves one (highest version). */
   index(documents: readonly TextDocument[]): Promise<void>;
-  /** Newest first among matches. */
+  /** Newest first (by `at`, then id) among matches. */
   search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }>;
   close(): Promise<void>;
 }
