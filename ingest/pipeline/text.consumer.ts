@@ -1,80 +1,119 @@
-// The text pipeline: scores the sentiment of post texts, comments and mentions, then writes them
-// to the OLAP `texts` table (Post.comments, sentiment) and to the search index. Both writes are
-// upserts by id, so a redelivered batch changes nothing visible.
+// The text pipeline: post contents, comments and mentions from the bus, scored for sentiment,
+// written to the OLAP `texts` table and to the search index, one batch each. Both writes are
+// keyed by (org, id) and versioned by event time, so a redelivered or replayed batch changes
+// nothing a reader sees, and an old revision replayed late never replaces a newer one.
 import type { BusBatch } from '../../lib/bus/bus.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import type { SearchIndex, TextDocument } from '../../lib/search/search.port.ts';
-import { parseEnvelope } from '../../schema/event-envelope.ts';
-import { scoreSentiment } from './sentiment.ts';
+import { parseEnvelope, type EventEnvelope } from '../../schema/event-envelope.ts';
+import { createSentimentScorer, type SentimentScorer } from './sentiment.scorer.ts';
+
+export interface TextConsumerDeps {
+  olap: Olap;
+  search: SearchIndex;
+  logger?: Logger;
+  /** AFINN-165 by default. */
+  score?: SentimentScorer;
+}
 
 export interface TextConsumer {
   handleBatch(batch: BusBatch): Promise<void>;
 }
 
-export function createTextConsumer(deps: {
-  olap: Olap;
-  search: SearchIndex;
-  logger?: Logger;
-}): TextConsumer {
+/** A row of the `texts` table (schema/clickhouse/013_texts.sql). */
+export interface TextRow {
+  org_id: string;
+  id: string;
+  kind: 'post' | 'comment' | 'mention';
+  account_id: string;
+  platform: string;
+  post_id: string;
+  author_handle: string;
+  text: string;
+  sentiment: number;
+  /** Epoch ms: published (posts) or occurred (comments, mentions). */
+  at: number;
+  /** Epoch ms of the event: the highest wins. */
+  version: number;
+}
+
+export function createTextConsumer(deps: TextConsumerDeps): TextConsumer {
   const { olap, search, logger } = deps;
+  const score = deps.score ?? createSentimentScorer();
+
   return {
     async handleBatch(batch) {
-      const documents: (TextDocument & { authorHandle: string })[] = [];
+      const latest = new Map<string, TextRow>();
       for (const message of batch.messages) {
         const parsed = parseEnvelope(message.value);
-        // The OLAP sink dead-letters malformed messages; this stage only skips them.
         if (!parsed.ok) {
-          logger?.debug({ offset: message.offset, reason: parsed.reason }, 'text: skipped');
+          logger?.warn(
+            { partition: batch.partition, offset: message.offset, reason: parsed.reason },
+            'text pipeline skipped a malformed message',
+          );
           continue;
         }
-        const { orgId, event } = parsed.envelope;
-        const common = {
-          orgId,
-          accountId: event.accountId,
-          platform: event.platform,
-          at: Date.parse(event.occurredAt),
-        };
-        if (event.type === 'comment') {
-          documents.push({
-            ...common,
-            id: event.commentId,
-            kind: event.kind,
-            postId: event.postId ?? null,
-            text: event.text,
-            sentiment: scoreSentiment(event.text),
-            authorHandle: event.authorHandle ?? '',
-          });
-        } else if (event.type === 'post' && event.content.length > 0) {
-          documents.push({
-            ...common,
-            id: event.postId,
-            kind: 'post',
-            postId: event.postId,
-            text: event.content,
-            sentiment: scoreSentiment(event.content),
-            authorHandle: '',
-            at: Date.parse(event.publishedAt),
-          });
-        }
+        const row = textRowOf(parsed.envelope, score);
+        if (!row) continue;
+        const key = `${row.org_id}\u0000${row.id}`;
+        const seen = latest.get(key);
+        if (!seen || seen.version <= row.version) latest.set(key, row);
       }
-      if (documents.length === 0) return;
-      await olap.insert(
-        'texts',
-        documents.map((d) => ({
-          org_id: d.orgId,
-          id: d.id,
-          kind: d.kind,
-          account_id: d.accountId,
-          platform: d.platform,
-          post_id: d.postId ?? '',
-          author_handle: d.authorHandle,
-          text: d.text,
-          sentiment: d.sentiment,
-          at: d.at,
-        })),
-      );
-      await search.index(documents.map(({ authorHandle: _, ...document }) => document));
+
+      const rows = [...latest.values()];
+      if (rows.length > 0) {
+        await olap.insert('texts', rows);
+        await search.index(rows.map(toDocument));
+      }
+      logger?.debug({ partition: batch.partition, texts: rows.length }, 'texts written');
     },
+  };
+}
+
+/** The text an event carries, scored; null for events without text. */
+export function textRowOf({ orgId, event }: EventEnvelope, score: SentimentScorer): TextRow | null {
+  const version = Date.parse(event.occurredAt);
+  const common = { org_id: orgId, account_id: event.accountId, platform: event.platform, version };
+  switch (event.type) {
+    case 'post':
+      return {
+        ...common,
+        id: event.postId,
+        kind: 'post',
+        post_id: event.postId,
+        author_handle: '',
+        text: event.content,
+        sentiment: score(event.content),
+        at: Date.parse(event.publishedAt),
+      };
+    case 'comment':
+      return {
+        ...common,
+        id: event.commentId,
+        kind: event.kind,
+        post_id: event.postId ?? '',
+        author_handle: event.authorHandle ?? '',
+        text: event.text,
+        sentiment: score(event.text),
+        at: version,
+      };
+    default:
+      return null;
+  }
+}
+
+function toDocument(row: TextRow): TextDocument {
+  return {
+    orgId: row.org_id,
+    id: row.id,
+    kind: row.kind,
+    accountId: row.account_id,
+    platform: row.platform,
+    postId: row.post_id === '' ? null : row.post_id,
+    text: row.text,
+    sentiment: row.sentiment,
+    at: row.at,
+    version: row.version,
   };
 }
