@@ -36,7 +36,9 @@ export function createGateway(
       new RemoteGraphQLDataSource<GatewayContext>({
         url: subgraphUrls[name as SubgraphName] ?? url,
         willSendRequest({ request, context }) {
-          if (context.apiKey) request.http?.headers.set(API_KEY_HEADER, context.apiKey);
+          // Apollo also calls this without a request context (schema loading); forward only a key.
+          const key: unknown = context.apiKey;
+          if (typeof key === 'string') request.http?.headers.set(API_KEY_HEADER, key);
         },
       }),
   });
