@@ -1,71 +1,143 @@
 // Resolvers of the posts subgraph: Account.posts, Post, comments and full-text search. Every
-// lookup is batched per request and scoped by the caller's organisation.
+// lookup is batched per request and scoped by the caller's organisation, never by arguments.
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import DataLoader from 'dataloader';
 import { DateTimeScalar } from '../../lib/graphql/date-time.scalar.ts';
-import { badInput } from '../../lib/graphql/errors.ts';
+import { badInput, graphqlError } from '../../lib/graphql/errors.ts';
 import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
+import { MAX_SEARCH_WORDS, searchWords } from '../../lib/search/search-words.ts';
 import type { SearchIndex, TextKind } from '../../lib/search/search.port.ts';
-import type { Comment, Post, PostPage, PostPageArgs, PostsStore } from './posts.store.ts';
+import type {
+  Comment,
+  Post,
+  PostPage,
+  PostPageArgs,
+  PostPosition,
+  PostsStore,
+  PublishedRange,
+} from './posts.store.ts';
 
-const MAX_PAGE = 100;
+export const MAX_PAGE = 100;
+/** Longer search texts are refused before they reach the index. */
+export const MAX_SEARCH_TEXT = 1000;
+export const MAX_SEARCH_ACCOUNTS = 100;
 
 interface Range {
   from: number;
   to: number;
 }
 
-function checkFirst(first: number): number {
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
-    throw badInput(`first must be between 1 and ${MAX_PAGE}`);
-  }
-  return first;
+interface SearchArgs {
+  text: string;
+  accountIds?: string[] | null;
+  kinds?: TextKind[] | null;
+  range?: Range | null;
+  first: number;
 }
 
-/** Cursors are opaque to callers: base64url of the last post's publish time and id. */
-export function encodeCursor(post: Post): string {
-  return Buffer.from(JSON.stringify([post.publishedAt, post.id])).toString('base64url');
+interface SearchHitValue {
+  kind: TextKind;
+  id: string;
+  account: AccountReference;
+  postId: string | null;
+  text: string;
+  sentiment: number;
+  at: number;
 }
 
-function decodeCursor(cursor: string): { publishedAt: number; id: string } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
-      return { publishedAt: value[0], id: value[1] };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw badInput('after is not a cursor returned by this API');
+interface AccountReference {
+  __typename: 'Account';
+  id: string;
 }
 
 interface Loaders {
   post: DataLoader<string, Post | null>;
   pages: Map<string, DataLoader<string, PostPage>>;
+  counts: Map<string, DataLoader<string, number>>;
   comments: Map<number, DataLoader<string, Comment[]>>;
 }
 
-export function postsResolvers(deps: { store: PostsStore; search: SearchIndex }) {
+/** What Account.posts returns: each connection field loads only what it needs. */
+interface ConnectionValue {
+  accountId: string;
+  page: PostPageArgs;
+  range: PublishedRange;
+}
+
+function checkFirst(name: string, first: number): number {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
+    throw badInput(`${name} must be between 1 and ${MAX_PAGE}, got ${first}`);
+  }
+  return first;
+}
+
+function checkRange(range: Range | null | undefined): Range | undefined {
+  if (!range) return undefined;
+  if (range.from > range.to) throw badInput('range.from must not be after range.to');
+  return range;
+}
+
+/** Cursors are opaque to callers: base64url of the last post's publish time and id. */
+export function encodeCursor(post: PostPosition): string {
+  return Buffer.from(JSON.stringify([post.publishedAt, post.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): PostPosition {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      Number.isSafeInteger(value[0]) &&
+      typeof value[1] === 'string'
+    ) {
+      return { publishedAt: value[0] as number, id: value[1] };
+    }
+  } catch {
+    // Not JSON: reported below like any other foreign string.
+  }
+  throw badInput('after is not a cursor returned by this API');
+}
+
+function accountReference(id: string): AccountReference {
+  return { __typename: 'Account', id };
+}
+
+export function postsResolvers(deps: { store: PostsStore; search?: SearchIndex }) {
   const { store, search } = deps;
+  // One set of loaders per request: the context object lives exactly as long as the request.
   const perRequest = new WeakMap<SubgraphContext, Loaders>();
   const loaders = (ctx: SubgraphContext): Loaders => {
     let l = perRequest.get(ctx);
     if (!l) {
+      const org = ctx.caller.orgId;
       l = {
-        post: new DataLoader((ids) => store.byIds(ctx.caller.orgId, ids)),
+        post: new DataLoader((ids) => store.byIds(org, ids)),
         pages: new Map(),
+        counts: new Map(),
         comments: new Map(),
       };
       perRequest.set(ctx, l);
     }
     return l;
   };
-  // Accounts asking for the same page shape share one loader, so a list of accounts is one query.
+  // Accounts asking for the same page share one loader, so a list of accounts is one query.
   const pageLoader = (ctx: SubgraphContext, args: PostPageArgs) => {
-    const key = JSON.stringify(args);
     const all = loaders(ctx).pages;
+    const key = JSON.stringify(args);
     let loader = all.get(key);
     if (!loader) {
       loader = new DataLoader((ids) => store.pages(ctx.caller.orgId, ids, args));
+      all.set(key, loader);
+    }
+    return loader;
+  };
+  const countLoader = (ctx: SubgraphContext, range: PublishedRange) => {
+    const all = loaders(ctx).counts;
+    const key = JSON.stringify(range);
+    let loader = all.get(key);
+    if (!loader) {
+      loader = new DataLoader((ids) => store.counts(ctx.caller.orgId, ids, range));
       all.set(key, loader);
     }
     return loader;
@@ -79,7 +151,6 @@ export function postsResolvers(deps: { store: PostsStore; search: SearchIndex })
     }
     return loader;
   };
-  const account = (id: string) => ({ __typename: 'Account', id });
 
   return {
     DateTime: DateTimeScalar,
@@ -87,33 +158,37 @@ export function postsResolvers(deps: { store: PostsStore; search: SearchIndex })
     Query: {
       post: (_: unknown, args: { id: string }, ctx: SubgraphContext) =>
         loaders(ctx).post.load(args.id),
-      search: async (
-        _: unknown,
-        args: {
-          text: string;
-          accountIds?: string[] | null;
-          kinds?: TextKind[] | null;
-          range?: Range | null;
-          first: number;
-        },
-        ctx: SubgraphContext,
-      ) => {
+
+      async search(_: unknown, args: SearchArgs, ctx: SubgraphContext) {
+        if (!search) throw graphqlError('UNAVAILABLE', 'search is not configured on this server');
+        const first = checkFirst('first', args.first);
+        const range = checkRange(args.range);
         if (args.text.trim().length === 0) throw badInput('text must not be empty');
+        if (args.text.length > MAX_SEARCH_TEXT) {
+          throw badInput(`text must be at most ${MAX_SEARCH_TEXT} characters`);
+        }
+        const words = searchWords(args.text);
+        if (words.length === 0) throw badInput('text must contain at least one letter or digit');
+        if (words.length > MAX_SEARCH_WORDS) {
+          throw badInput(`text must have at most ${MAX_SEARCH_WORDS} distinct words`);
+        }
+        if ((args.accountIds?.length ?? 0) > MAX_SEARCH_ACCOUNTS) {
+          throw badInput(`accountIds must name at most ${MAX_SEARCH_ACCOUNTS} accounts`);
+        }
         const { total, hits } = await search.search({
           orgId: ctx.caller.orgId,
           text: args.text,
-          accountIds: args.accountIds ?? undefined,
-          kinds: args.kinds ?? undefined,
-          from: args.range?.from,
-          to: args.range?.to,
-          limit: checkFirst(args.first),
+          ...(args.accountIds && { accountIds: args.accountIds }),
+          ...(args.kinds && { kinds: args.kinds }),
+          ...(range && { from: range.from, to: range.to }),
+          limit: first,
         });
         return {
           total,
-          hits: hits.map(({ document: d }) => ({
+          hits: hits.map(({ document: d }): SearchHitValue => ({
             kind: d.kind,
             id: d.id,
-            account: account(d.accountId),
+            account: accountReference(d.accountId),
             postId: d.postId,
             text: d.text,
             sentiment: d.sentiment,
@@ -123,39 +198,50 @@ export function postsResolvers(deps: { store: PostsStore; search: SearchIndex })
       },
     },
     SearchHit: {
-      post: (hit: { postId: string | null }, _: unknown, ctx: SubgraphContext) =>
+      post: (hit: SearchHitValue, _: unknown, ctx: SubgraphContext) =>
         hit.postId === null ? null : loaders(ctx).post.load(hit.postId),
     },
     Account: {
+      // Any account id is a valid reference: its posts are read for the caller's org only.
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-      posts: async (
-        parent: { id: string },
+      posts(
+        account: { id: string },
         args: { range?: Range | null; first: number; after?: string | null },
-        ctx: SubgraphContext,
-      ) => {
-        const page = await pageLoader(ctx, {
-          first: checkFirst(args.first),
-          ...(args.range && { from: args.range.from, to: args.range.to }),
-          ...(args.after && { after: decodeCursor(args.after) }),
-        }).load(parent.id);
-        const last = page.nodes.at(-1);
+      ): ConnectionValue {
+        const checked = checkRange(args.range);
+        const range = checked ? { from: checked.from, to: checked.to } : {};
         return {
-          nodes: page.nodes,
-          totalCount: page.totalCount,
-          endCursor: page.hasMore && last ? encodeCursor(last) : null,
+          accountId: account.id,
+          range,
+          page: {
+            ...range,
+            first: checkFirst('first', args.first),
+            ...(args.after != null && { after: decodeCursor(args.after) }),
+          },
         };
+      },
+    },
+    PostConnection: {
+      nodes: async (c: ConnectionValue, _: unknown, ctx: SubgraphContext) =>
+        (await pageLoader(ctx, c.page).load(c.accountId)).nodes,
+      totalCount: (c: ConnectionValue, _: unknown, ctx: SubgraphContext) =>
+        countLoader(ctx, c.range).load(c.accountId),
+      async endCursor(c: ConnectionValue, _: unknown, ctx: SubgraphContext) {
+        const page = await pageLoader(ctx, c.page).load(c.accountId);
+        const last = page.nodes.at(-1);
+        return page.hasMore && last ? encodeCursor(last) : null;
       },
     },
     Post: {
       __resolveReference: (ref: { id: string }, ctx: SubgraphContext) =>
         loaders(ctx).post.load(ref.id),
-      account: (post: Post) => account(post.accountId),
+      account: (post: Post) => accountReference(post.accountId),
       comments: (post: Post, args: { first: number }, ctx: SubgraphContext) =>
-        commentLoader(ctx, checkFirst(args.first)).load(post.id),
+        commentLoader(ctx, checkFirst('first', args.first)).load(post.id),
     },
     Comment: {
       post: (comment: Comment, _: unknown, ctx: SubgraphContext) =>
         comment.postId === null ? null : loaders(ctx).post.load(comment.postId),
     },
-  };
+  } satisfies GraphQLResolverMap<SubgraphContext>;
 }

@@ -9,15 +9,20 @@ import { createPostsStore } from './posts.store.ts';
 
 export interface PostsDeps {
   olap: Olap;
-  search: SearchIndex;
+  /** Query.search answers UNAVAILABLE without one. */
+  search?: SearchIndex;
   authenticate: Authenticator;
+  /** Where masked internal errors are reported; stderr when absent. */
   logger?: Logger;
 }
 
 export function createPostsSubgraph(deps: PostsDeps): SubgraphServer {
   return createSubgraphServer({
     name: 'posts',
-    resolvers: postsResolvers({ store: createPostsStore(deps.olap), search: deps.search }),
+    resolvers: postsResolvers({
+      store: createPostsStore(deps.olap),
+      ...(deps.search && { search: deps.search }),
+    }),
     authenticate: deps.authenticate,
     logger: deps.logger,
   });
