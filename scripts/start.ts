@@ -30,6 +30,36 @@ async function postEvents(ingestUrl: string, apiKey: string, events: readonly Ev
   if (!res.ok) throw new Error(`demo batch refused: ${res.status} ${await res.text()}`);
 }
 
+/** Sends 90 days of demo history through the collector, like any producer would. */
+async function loadDemoHistory(
+  ingest: string,
+  apiKey: string,
+  caughtUp: (timeoutMs: number) => Promise<void>,
+): Promise<void> {
+  const started = Date.now();
+  const history = generateDemoHistory({ now: Date.now(), seed: DEMO_SEED });
+  let sent = 0;
+  let reported = 0;
+  for (const chunk of history.batches) {
+    const posts: Promise<void>[] = [];
+    // 1,000 events per request is the collector's batch limit.
+    for (let i = 0; i < chunk.length; i += 1000) {
+      posts.push(postEvents(ingest, apiKey, chunk.slice(i, i + 1000)));
+    }
+    await Promise.all(posts);
+    sent += chunk.length;
+    if (sent - reported >= 50_000) {
+      reported = sent;
+      console.log(`demo history: ${sent} events sent`);
+    }
+  }
+  await caughtUp(300_000);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(
+    `demo history loaded: ${sent} events for ${history.accounts.length} accounts in ${seconds} s`,
+  );
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const { values } = parseArgs({ options: { service: { type: 'string', multiple: true } } });
@@ -38,39 +68,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const loupe = await startLoupe(config, { services, logger });
 
-  let traffic: NodeJS.Timeout | undefined;
   const ingest = loupe.urls.ingest;
-  if (config.demo.load && ingest) {
-    if (await loupe.hasData(config.demo.apiKey)) {
-      logger.info('demo data already present; not loading it again');
-    } else {
-      const history = generateDemoHistory({ now: Date.now(), seed: DEMO_SEED });
-      let sent = 0;
-      // Through the collector, like any producer; 1,000 per request is its batch limit.
-      for (const chunk of history.batches) {
-        const posts: Promise<void>[] = [];
-        for (let i = 0; i < chunk.length; i += 1000) {
-          posts.push(postEvents(ingest, config.demo.apiKey, chunk.slice(i, i + 1000)));
-        }
-        await Promise.all(posts);
-        sent += chunk.length;
-        process.stdout.write(`\rloading demo data: ${sent} events`);
-      }
-      await loupe.caughtUp(120_000);
-      process.stdout.write(
-        `\rloaded demo data: ${sent} events for ${history.accounts.length} accounts\n`,
-      );
-    }
-    if (config.demo.traffic) {
-      const next = demoTraffic(DEMO_SEED);
-      traffic = setInterval(() => {
-        postEvents(ingest, config.demo.apiKey, next(Date.now())).catch((error: unknown) =>
-          logger.warn({ err: error }, 'demo traffic batch failed'),
-        );
-      }, 1000);
-    }
-  }
-
+  const loadHistory =
+    config.demo.load && ingest !== undefined && !(await loupe.hasData(config.demo.apiKey));
   const lines = [
     '',
     `Loupe is ready (${((Date.now() - started) / 1000).toFixed(1)} s)`,
@@ -80,9 +80,26 @@ async function main(): Promise<void> {
       ([name, url]) => `  subgraph ${name.padEnd(13)}            ${url}`,
     ),
     `  Demo API key (x-api-key):          ${config.demo.apiKey}`,
+    loadHistory && '  Demo history (90 days) is loading in the background; progress below.',
     '',
   ].filter(Boolean);
   console.log(lines.join('\n'));
+
+  let traffic: NodeJS.Timeout | undefined;
+  if (config.demo.load && config.demo.traffic && ingest) {
+    const next = demoTraffic(DEMO_SEED);
+    traffic = setInterval(() => {
+      postEvents(ingest, config.demo.apiKey, next(Date.now())).catch((error: unknown) =>
+        logger.warn({ err: error }, 'demo traffic batch failed'),
+      );
+    }, 1000);
+  }
+  if (loadHistory && ingest) {
+    // Served while it loads: the first start answers at once and fills in as history arrives.
+    loadDemoHistory(ingest, config.demo.apiKey, (ms) => loupe.caughtUp(ms)).catch(
+      (error: unknown) => logger.error({ err: error }, 'demo history failed to load'),
+    );
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

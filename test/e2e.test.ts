@@ -197,6 +197,35 @@ describe('a known batch for a fresh account', () => {
     });
   }
 
+  test('the granularity defaults to DAY', async () => {
+    const { body } = await graphql<{
+      account: { metrics: { granularity: string; series: unknown[] } };
+    }>(
+      DEMO_KEY,
+      `
+        query ($id: ID!, $from: DateTime!, $to: DateTime!) {
+          account(id: $id) {
+            metrics(range: { from: $from, to: $to }, metrics: [LIKES]) {
+              granularity
+              series {
+                metric
+                total
+              }
+            }
+          }
+        }
+      `,
+      {
+        id: batch.accountId,
+        from: new Date(batch.from).toISOString(),
+        to: new Date(batch.to).toISOString(),
+      },
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.account.metrics.granularity).toBe('DAY');
+    expect(body.data?.account.metrics.series).toHaveLength(1);
+  });
+
   test("a second organisation's key sees none of it", async () => {
     const { body } = await graphql<MetricsData>(otherKey, METRICS_QUERY, {
       id: batch.accountId,

@@ -4,7 +4,7 @@
 import type { BusBatch } from '../../lib/bus/bus.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
-import { parseEnvelope } from '../../schema/event-envelope.ts';
+import { readEnvelope } from './read-envelope.ts';
 import type { DeadLetter, DeadLetterWriter } from './dead-letters.ts';
 import { toEventRow, type EventRow } from './event-rows.ts';
 
@@ -31,7 +31,7 @@ export function createOlapSink(deps: {
       const fresh = new Map<string, EventRow>();
       let duplicates = 0;
       for (const message of batch.messages) {
-        const parsed = parseEnvelope(message.value);
+        const parsed = readEnvelope(message);
         if (!parsed.ok) {
           letters.push({ message, reason: parsed.reason });
           continue;

@@ -12,7 +12,8 @@ import {
 } from '../../lib/live/live-keys.ts';
 import type { Increment, LiveStore, LiveValue } from '../../lib/live/live.port.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { parseEnvelope, type EventEnvelope } from '../../schema/event-envelope.ts';
+import type { EventEnvelope } from '../../schema/event-envelope.ts';
+import { readEnvelope } from './read-envelope.ts';
 import { observationsOf, postIdOf, userIdOf } from './observations.ts';
 
 export interface SpeedLayer {
@@ -39,7 +40,7 @@ export function createSpeedLayer(deps: {
     async handleBatch(batch) {
       const envelopes: EventEnvelope[] = [];
       for (const message of batch.messages) {
-        const parsed = parseEnvelope(message.value);
+        const parsed = readEnvelope(message);
         // The OLAP sink dead-letters malformed messages; the speed layer only skips them.
         if (parsed.ok) envelopes.push(parsed.envelope);
         else logger?.debug({ offset: message.offset, reason: parsed.reason }, 'skipped');

@@ -6,7 +6,8 @@ import type { BusBatch } from '../../lib/bus/bus.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import type { SearchIndex, TextDocument } from '../../lib/search/search.port.ts';
-import { parseEnvelope, type EventEnvelope } from '../../schema/event-envelope.ts';
+import type { EventEnvelope } from '../../schema/event-envelope.ts';
+import { readEnvelope } from './read-envelope.ts';
 import { createSentimentScorer, type SentimentScorer } from './sentiment.scorer.ts';
 
 export interface TextConsumerDeps {
@@ -46,7 +47,7 @@ export function createTextConsumer(deps: TextConsumerDeps): TextConsumer {
     async handleBatch(batch) {
       const latest = new Map<string, TextRow>();
       for (const message of batch.messages) {
-        const parsed = parseEnvelope(message.value);
+        const parsed = readEnvelope(message);
         if (!parsed.ok) {
           logger?.warn(
             { partition: batch.partition, offset: message.offset, reason: parsed.reason },

@@ -11,7 +11,8 @@ import { subscribeTicks } from './tick-stream.ts';
 
 interface MetricsArgs {
   range: { from: number; to: number };
-  granularity: Granularity;
+  /** HOUR, DAY or MONTH. */
+  granularity: string;
   metrics?: MetricName[] | null;
 }
 
@@ -32,7 +33,9 @@ export function metricsResolvers(deps: { store: MetricsStore; live: LiveStore })
     postId: string | undefined,
     args: MetricsArgs,
   ): Promise<MetricsAnswer> {
-    const { range, granularity } = args;
+    const { range } = args;
+    // Enum names, not mapped values: an SDL default (DAY) reaches resolvers unmapped.
+    const granularity = args.granularity.toLowerCase() as Granularity;
     if (!(range.to > range.from)) throw badInput('range.to must be after range.from');
     const from = floorBucket(range.from, granularity);
     const buckets = bucketStarts(from, ceilBucket(range.to, granularity), granularity).length;
@@ -56,7 +59,6 @@ export function metricsResolvers(deps: { store: MetricsStore; live: LiveStore })
   return {
     DateTime: DateTimeScalar,
     Metric: Object.fromEntries(METRICS.map((m) => [m.toUpperCase(), m])),
-    Granularity: { HOUR: 'hour', DAY: 'day', MONTH: 'month' },
     Account: {
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
       metrics: async (account: { id: string }, args: MetricsArgs, ctx: SubgraphContext) => ({
