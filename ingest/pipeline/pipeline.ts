@@ -11,6 +11,8 @@ import { EVENTS_TOPIC, GROUPS } from './topics.ts';
 
 export type Stage = 'olapSink' | 'speedLayer' | 'text';
 
+type Handler = (batch: BusBatch) => Promise<unknown>;
+
 export interface PipelineDeps {
   bus: Bus;
   olap: Olap;
@@ -52,40 +54,41 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
       }
     };
 
-  if (stages.includes('olapSink')) {
-    const sink = createOlapSink({ olap, deadLetters: busDeadLetters(bus), logger });
-    consumers.push(
-      await bus.consume({
-        topic: EVENTS_TOPIC,
-        group: GROUPS.olapSink,
-        maxBatchSize: SINK_BATCH,
-        handleBatch: retrying('olap-sink', (b) => sink.handleBatch(b)),
-      }),
-    );
-    groups.push(GROUPS.olapSink);
+  const sink = createOlapSink({ olap, deadLetters: busDeadLetters(bus), logger });
+  const speed = createSpeedLayer({ live, logger });
+  const handlers: { stage: Stage; group: string; maxBatchSize: number; handle: Handler }[] = [
+    {
+      stage: 'olapSink',
+      group: GROUPS.olapSink,
+      maxBatchSize: SINK_BATCH,
+      handle: (batch) => sink.handleBatch(batch),
+    },
+    {
+      stage: 'speedLayer',
+      group: GROUPS.speedLayer,
+      maxBatchSize: SPEED_BATCH,
+      handle: (batch) => speed.handleBatch(batch),
+    },
+  ];
+  if (text) {
+    handlers.push({
+      stage: 'text',
+      group: GROUPS.text,
+      maxBatchSize: SPEED_BATCH,
+      handle: (batch) => text.handleBatch(batch),
+    });
   }
-  if (stages.includes('speedLayer')) {
-    const speed = createSpeedLayer({ live, logger });
+  for (const { stage, group, maxBatchSize, handle } of handlers) {
+    if (!stages.includes(stage)) continue;
     consumers.push(
       await bus.consume({
         topic: EVENTS_TOPIC,
-        group: GROUPS.speedLayer,
-        maxBatchSize: SPEED_BATCH,
-        handleBatch: retrying('speed-layer', (b) => speed.handleBatch(b)),
+        group,
+        maxBatchSize,
+        handleBatch: retrying(group, handle),
       }),
     );
-    groups.push(GROUPS.speedLayer);
-  }
-  if (text && stages.includes('text')) {
-    consumers.push(
-      await bus.consume({
-        topic: EVENTS_TOPIC,
-        group: GROUPS.text,
-        maxBatchSize: SPEED_BATCH,
-        handleBatch: retrying('text', (b) => text.handleBatch(b)),
-      }),
-    );
-    groups.push(GROUPS.text);
+    groups.push(group);
   }
 
   return {

@@ -8,8 +8,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLSchema } from 'graphql';
 import type { Authenticator } from '../auth/caller.ts';
-import type { SubgraphName } from '../config.ts';
+import type { LoupeConfig, SubgraphName } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { serveGraphQL, type ServedGraphQL } from './serve.ts';
 import { apiKeyContext, createErrorMasker, type SubgraphContext } from './subgraph-context.ts';
 
 export interface SubgraphServer {
@@ -46,4 +47,18 @@ export function createSubgraphServer(options: {
     ),
   });
   return { apollo, schema, context: apiKeyContext(options.authenticate) };
+}
+
+/** Listens for a subgraph on its configured port, queries over HTTP. */
+export function serveSubgraph(
+  config: LoupeConfig,
+  name: SubgraphName,
+  subgraph: SubgraphServer,
+): Promise<ServedGraphQL> {
+  return serveGraphQL({
+    apollo: subgraph.apollo,
+    host: config.host,
+    port: config.ports[name],
+    context: subgraph.context,
+  });
 }
