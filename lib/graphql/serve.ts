@@ -3,7 +3,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApolloServer, BaseContext } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 
@@ -18,7 +24,10 @@ export interface SubscriptionOptions<TContext> {
     connectionParams: Record<string, unknown>,
     request: IncomingMessage,
   ) => Promise<TContext>;
-  /** Decides at connection time; false closes the socket with 4403 Forbidden. */
+  /**
+   * Decides at connection time: false closes the socket with 4403 Forbidden; a thrown
+   * GraphQLError closes it with 4403 and the error's message as the reason.
+   */
   onConnect?: (
     connectionParams: Record<string, unknown>,
     request: IncomingMessage,
@@ -120,8 +129,17 @@ export async function serveGraphQL<TContext extends BaseContext>(
             ? subscriptions.schema()
             : subscriptions.schema,
         context: (ctx) => subscriptions.context(ctx.connectionParams ?? {}, ctx.extra.request),
-        onConnect: (ctx) =>
-          subscriptions.onConnect?.(ctx.connectionParams ?? {}, ctx.extra.request),
+        onConnect: async (ctx) => {
+          if (!subscriptions.onConnect) return true;
+          try {
+            return await subscriptions.onConnect(ctx.connectionParams ?? {}, ctx.extra.request);
+          } catch (error) {
+            // graphql-ws would log a refusal as a crash and close with 4500 Internal server error.
+            if (!(error instanceof GraphQLError)) throw error;
+            ctx.extra.socket.close(CloseCode.Forbidden, closeReason(error.message));
+            return false;
+          }
+        },
         ...(subscriptions.subscribe && { subscribe: subscriptions.subscribe }),
       },
       wsServer,
@@ -146,6 +164,11 @@ export async function serveGraphQL<TContext extends BaseContext>(
       await apollo.stop();
     },
   };
+}
+
+/** WebSocket close reasons are limited to 123 bytes. */
+function closeReason(message: string): string {
+  return Buffer.byteLength(message) <= 123 ? message : 'Forbidden';
 }
 
 type BodyResult = { ok: true; value: unknown } | { ok: false; status: number; reason: string };
