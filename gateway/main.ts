@@ -1,9 +1,9 @@
-// Serves the gateway on the configured port: queries over HTTP and subscriptions over graphql-ws
-// on the same path.
+// Serves the gateway on the configured host and port: queries over HTTP and subscriptions over
+// graphql-ws on the same path.
 import { readFile } from 'node:fs/promises';
 import type { Authenticator } from '../lib/auth/caller.ts';
 import type { LoupeConfig, SubgraphName } from '../lib/config.ts';
-import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
+import type { ServedGraphQL } from '../lib/graphql/serve.ts';
 import type { Logger } from '../lib/logger.ts';
 import { SUPERGRAPH_PATH } from '../schema/compose.ts';
 import { createGateway } from './server.ts';
@@ -18,5 +18,5 @@ export async function startGateway(
 ): Promise<ServedGraphQL> {
   const supergraphSdl = await readFile(SUPERGRAPH_PATH, 'utf8');
   const gateway = createGateway({ ...deps, supergraphSdl });
-  return serveGraphQL({ ...gateway, host: config.host, port: config.ports.gateway });
+  return gateway.listen({ host: config.host, port: config.ports.gateway });
 }

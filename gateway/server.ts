@@ -1,80 +1,133 @@
-// The federated gateway: Apollo Gateway over the checked-in supergraph. It verifies the API key,
-// forwards it to every subgraph (each re-verifies it: tenancy is enforced in every subgraph),
-// and carries subscriptions to the subgraph that owns them.
+// The federated gateway, built without side effects: Apollo Gateway over the checked-in
+// supergraph for queries and mutations, our own forwarder for subscriptions. It verifies the API
+// key up front and forwards it to every subgraph, each of which verifies it again and scopes by
+// its organisation.
 import type { IncomingMessage } from 'node:http';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-import type { GraphQLSchema } from 'graphql';
-import { API_KEY_HEADER, type Authenticator, type Caller } from '../lib/auth/caller.ts';
+import { ApolloGateway } from '@apollo/gateway';
+import { Supergraph } from '@apollo/federation-internals';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, OperationTypeNode } from 'graphql';
+import type { Authenticator } from '../lib/auth/caller.ts';
 import type { SubgraphName } from '../lib/config.ts';
 import { unauthenticated } from '../lib/graphql/errors.ts';
-import type { ServeOptions } from '../lib/graphql/serve.ts';
-import { createErrorMasker, readApiKey } from '../lib/graphql/subgraph-context.ts';
+import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
+import { readApiKey } from '../lib/graphql/subgraph-context.ts';
 import type { Logger } from '../lib/logger.ts';
-import { createSubscriptionForwarder } from './subscription-forwarder.ts';
+import { createGatewayErrorFormatter } from './gateway-errors.ts';
+import { createSubgraphDataSource, type GatewayContext } from './subgraph-data-source.ts';
+import { createSubgraphFetcher, type SubgraphFetcherOptions } from './subgraph-fetcher.ts';
+import { createSubscriptionForwarder, type Subgraph } from './subscription-forwarder.ts';
+import { createUpstreamPool } from './upstream-pool.ts';
 
-export interface GatewayContext {
-  caller: Caller;
-  apiKey: string;
-}
+export type { GatewayContext } from './subgraph-data-source.ts';
 
 export interface GatewayDeps {
+  /** The composed supergraph (schema/supergraph.graphql); its subgraph URLs are overridden. */
   supergraphSdl: string;
+  /** Where each subgraph answers HTTP (and graphql-ws on the same URL). */
   subgraphUrls: Record<SubgraphName, string>;
+  /** Resolves an API key to its organisation, or null. */
   authenticate: Authenticator;
   logger?: Logger;
+  /** Pool of keep-alive sockets to the subgraphs. */
+  http?: SubgraphFetcherOptions;
 }
 
-/** Everything `serveGraphQL` needs to serve the gateway, built without side effects. */
-export function createGateway(
-  deps: GatewayDeps,
-): Omit<ServeOptions<GatewayContext>, 'host' | 'port'> {
+export interface Gateway {
+  /** Serves HTTP queries and graphql-ws subscriptions on `/graphql`, and `GET /health`. */
+  listen(options: { host: string; port: number }): Promise<ServedGraphQL>;
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
   const { supergraphSdl, subgraphUrls, authenticate, logger } = deps;
-  const gateway = new ApolloGateway({
-    supergraphSdl,
-    buildService: ({ name, url }) =>
-      new RemoteGraphQLDataSource<GatewayContext>({
-        url: subgraphUrls[name as SubgraphName] ?? url,
-        willSendRequest({ request, context }) {
-          // Apollo also calls this without a request context (schema loading); forward only a key.
-          const key: unknown = context.apiKey;
-          if (typeof key === 'string') request.http?.headers.set(API_KEY_HEADER, key);
-        },
-      }),
-  });
-  let apiSchema: GraphQLSchema | undefined;
-  gateway.onSchemaLoadOrUpdate((update) => {
-    apiSchema = update.apiSchema;
-  });
+  const supergraph = Supergraph.build(supergraphSdl);
+  const fetcher = createSubgraphFetcher(deps.http);
+  const subgraphs = new Map<string, Subgraph>();
+  for (const { name, url: composedUrl } of supergraph.subgraphsMetadata()) {
+    const url = Object.hasOwn(subgraphUrls, name)
+      ? subgraphUrls[name as SubgraphName]
+      : composedUrl;
+    subgraphs.set(name, {
+      url,
+      dataSource: createSubgraphDataSource({ name, url, fetcher: fetcher.fetcher, logger }),
+    });
+  }
+  const upstream = createUpstreamPool();
+  const forwarder = createSubscriptionForwarder({ supergraph, subgraphs, upstream, logger });
 
   const verify = async (key: string | undefined): Promise<GatewayContext> => {
     const caller = key === undefined ? null : await authenticate(key);
     if (!caller || key === undefined) throw unauthenticated();
     return { caller, apiKey: key };
   };
-  const keyOfSocket = (params: Record<string, unknown>, request: IncomingMessage) => {
+  // Verified once per socket at connect; its subscriptions reuse the answer.
+  const sockets = new WeakMap<IncomingMessage, GatewayContext>();
+  const verifySocket = async (params: Record<string, unknown>, request: IncomingMessage) => {
     const fromParams = params['apiKey'];
-    return typeof fromParams === 'string' ? fromParams : readApiKey(request);
+    const context = await verify(typeof fromParams === 'string' ? fromParams : readApiKey(request));
+    sockets.set(request, context);
+    return context;
   };
 
   return {
-    apollo: new ApolloServer<GatewayContext>({
-      gateway,
-      formatError: createErrorMasker((error) => logger?.error({ err: error }, 'gateway error')),
-      includeStacktraceInErrorResponses: false,
-    }),
-    context: (req) => verify(readApiKey(req)),
-    subscriptions: {
-      schema: () => {
-        if (!apiSchema) throw new Error('the gateway has not loaded its schema yet');
-        return apiSchema;
-      },
-      onConnect: async (params, request) => {
-        const key = keyOfSocket(params, request);
-        return key !== undefined && (await authenticate(key)) !== null;
-      },
-      context: (params, request) => verify(keyOfSocket(params, request)),
-      subscribe: createSubscriptionForwarder({ supergraphSdl, subgraphUrls, logger }),
+    async listen({ host, port }) {
+      const gateway = new ApolloGateway({
+        supergraphSdl,
+        buildService: ({ name }) => {
+          const subgraph = subgraphs.get(name);
+          if (!subgraph) throw new Error(`the supergraph names an unknown subgraph ${name}`);
+          return subgraph.dataSource;
+        },
+        // Query plans are internals; Apollo would show them to any caller sending a header.
+        __exposeQueryPlanExperimental: false,
+        ...(logger && { logger: logger.child({ component: 'apollo-gateway' }) }),
+      });
+      const apollo = new ApolloServer<GatewayContext>({
+        gateway,
+        formatError: createGatewayErrorFormatter((error) =>
+          logger?.error({ err: error }, 'gateway: internal error'),
+        ),
+        includeStacktraceInErrorResponses: false,
+        plugins: [subscriptionsOverWebSocketOnly],
+      });
+      const served = await serveGraphQL({
+        apollo,
+        host,
+        port,
+        context: (req) => verify(readApiKey(req)),
+        subscriptions: {
+          schema: forwarder.schema,
+          onConnect: async (params, request) => {
+            await verifySocket(params, request);
+            return true;
+          },
+          context: async (params, request) => sockets.get(request) ?? verifySocket(params, request),
+          subscribe: forwarder.subscribe,
+        },
+      });
+      return {
+        ...served,
+        async close() {
+          await served.close();
+          await upstream.close();
+          fetcher.close();
+        },
+      };
     },
   };
 }
+
+/** Apollo's gateway would fail a subscription sent over HTTP with an internal error. */
+const subscriptionsOverWebSocketOnly: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return;
+        throw new GraphQLError(
+          'subscriptions are served over graphql-ws (WebSocket) on this same URL, not over HTTP',
+          { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+        );
+      },
+    };
+  },
+};

@@ -1,0 +1,38 @@
+// How the gateway calls one subgraph over HTTP: at its configured URL, with the caller's API key
+// (every subgraph re-verifies it and scopes by its organisation), and failures named by service.
+import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
+import { API_KEY_HEADER, type Caller } from '../lib/auth/caller.ts';
+import { graphqlError } from '../lib/graphql/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Fetcher } from './subgraph-fetcher.ts';
+
+/** The context of every gateway operation, over HTTP or graphql-ws. */
+export interface GatewayContext {
+  caller: Caller;
+  apiKey: string;
+}
+
+export function createSubgraphDataSource(options: {
+  name: string;
+  url: string;
+  fetcher: Fetcher;
+  logger?: Logger;
+}): RemoteGraphQLDataSource<GatewayContext> {
+  const { name, url, fetcher, logger } = options;
+  return new RemoteGraphQLDataSource<GatewayContext>({
+    url,
+    fetcher,
+    willSendRequest({ request, context }) {
+      // Apollo also calls this without a caller (health checks); forward only a real key.
+      const key: unknown = (context as Partial<GatewayContext>).apiKey;
+      if (typeof key === 'string') request.http?.headers.set(API_KEY_HEADER, key);
+    },
+    didEncounterError(error) {
+      // HTTP answers with a status already are GraphQL errors; a refused socket is not.
+      if (error instanceof GraphQLError) throw error;
+      logger?.warn({ err: error, subgraph: name }, 'subgraph request failed');
+      throw graphqlError('UNAVAILABLE', `the ${name} service is unavailable; retry later`);
+    },
+  });
+}
