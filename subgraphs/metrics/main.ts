@@ -18,6 +18,12 @@ export async function startMetricsSubgraph(
     context: subgraph.context,
     subscriptions: {
       schema: subgraph.schema,
+      // Refused at connect, so a bad key never reaches the per-operation context.
+      onConnect: async (params) =>
+        subgraph.socketContext(params).then(
+          () => true,
+          () => false,
+        ),
       context: (params) => subgraph.socketContext(params),
     },
   });
