@@ -1,0 +1,288 @@
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describeIssues, eventInputSchema, type EventInput } from '../../schema/event-envelope.ts';
+import { demoAccounts, demoTraffic, generateDemoHistory, MAX_BATCH_SIZE } from './demo-data.ts';
+
+const DAY = 86_400_000;
+// An odd instant, so nothing lines up with day or hour boundaries by luck.
+const NOW = Date.UTC(2025, 10, 20, 15, 30, 12, 345);
+const SEED = 7;
+
+function digest(batches: Iterable<EventInput[]>): string {
+  const hash = createHash('sha256');
+  for (const chunk of batches) hash.update(JSON.stringify(chunk));
+  return hash.digest('hex');
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+type Of<T extends EventInput['type']> = Extract<EventInput, { type: T }>;
+
+let chunks: EventInput[][];
+let events: EventInput[];
+const ofType = <T extends EventInput['type']>(type: T) =>
+  events.filter((e): e is Of<T> => e.type === type);
+
+beforeAll(() => {
+  chunks = [...generateDemoHistory({ now: NOW, seed: SEED }).batches];
+  events = chunks.flat();
+});
+
+describe('demo history', () => {
+  it('validates every event against the envelope schema', () => {
+    const problems: string[] = [];
+    for (const event of events) {
+      const parsed = eventInputSchema.safeParse(event);
+      if (!parsed.success && problems.length < 5) {
+        problems.push(`${event.id}: ${describeIssues(parsed.error)}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('gives every event, post and comment a unique id', () => {
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    const comments = ofType('comment').map((c) => c.commentId);
+    expect(new Set(comments).size).toBe(comments.length);
+    const posts = ofType('post').filter((p) => p.action === 'published');
+    expect(new Set(posts.map((p) => p.postId)).size).toBe(posts.length);
+    // Texts share one id space in search: a comment id never equals a post id.
+    const postIds = new Set(posts.map((p) => p.postId));
+    expect(comments.filter((id) => postIds.has(id))).toEqual([]);
+  });
+
+  it('is deterministic for a seed and differs across seeds', () => {
+    const again = digest(generateDemoHistory({ now: NOW, seed: SEED }).batches);
+    expect(again).toBe(digest(chunks));
+    // Batches are lazy: the first one of another seed is enough to tell them apart.
+    const [other] = generateDemoHistory({ now: NOW, seed: SEED + 1 }).batches;
+    expect(digest([other ?? []])).not.toBe(digest(chunks.slice(0, 1)));
+    expect(demoAccounts(SEED)).toEqual(demoAccounts(SEED));
+  });
+
+  it('stays within volume bounds, in time order, inside the window', () => {
+    expect(events.length).toBeGreaterThanOrEqual(200_000);
+    expect(events.length).toBeLessThanOrEqual(400_000);
+    expect(chunks.every((c) => c.length > 0 && c.length <= MAX_BATCH_SIZE)).toBe(true);
+    let previous = NOW - 90 * DAY;
+    let misplaced = 0;
+    for (const e of events) {
+      const at = Date.parse(e.occurredAt);
+      if (at < previous || at >= NOW) misplaced++;
+      previous = at;
+    }
+    expect(misplaced).toBe(0);
+    const types = new Set(events.map((e) => e.type));
+    expect([...types].sort()).toEqual([
+      'app',
+      'audience',
+      'comment',
+      'engagement',
+      'post',
+      'profile',
+    ]);
+    const modes = new Set(ofType('engagement').map((e) => e.mode));
+    expect(modes).toEqual(new Set(['delta', 'total']));
+    expect(ofType('post').some((p) => p.action === 'updated')).toBe(true);
+  });
+
+  it('covers every account: social accounts post and are profiled daily, weekly audiences', () => {
+    const accounts = demoAccounts(SEED);
+    expect(accounts).toHaveLength(25);
+    for (const account of accounts.filter((a) => a.platform !== 'app')) {
+      const mine = events.filter((e) => e.accountId === account.id);
+      expect(mine.filter((e) => e.type === 'post').length).toBeGreaterThan(3);
+      expect(mine.filter((e) => e.type === 'profile').length).toBeGreaterThanOrEqual(89);
+      expect(mine.filter((e) => e.type === 'audience').length).toBeGreaterThanOrEqual(12);
+    }
+    expect(ofType('app').every((e) => e.accountId === 'app-northwind')).toBe(true);
+  });
+
+  it('never lowers a lifetime total of a post metric as event time advances', () => {
+    const last = new Map<string, number>();
+    let decreases = 0;
+    for (const e of ofType('engagement')) {
+      if (e.mode !== 'total') continue;
+      const key = `${e.postId}|${e.metric}`;
+      if (e.value < (last.get(key) ?? 0)) decreases++;
+      last.set(key, e.value);
+    }
+    expect(last.size).toBeGreaterThan(1000);
+    expect(decreases).toBe(0);
+  });
+
+  it('earns most engagement in the first 48 hours, and TikTok views dwarf likes', () => {
+    const at = new Map<string, Map<string, number>>();
+    for (const e of ofType('engagement')) {
+      if (e.mode !== 'total' || e.metric !== 'likes') continue;
+      const poll = e.id.slice(e.id.lastIndexOf(':') + 1);
+      const polls = at.get(e.postId ?? '') ?? new Map<string, number>();
+      polls.set(poll, e.value);
+      at.set(e.postId ?? '', polls);
+    }
+    const shares = [...at.values()]
+      .filter((p) => (p.get('d14') ?? 0) >= 20)
+      .map((p) => (p.get('d02') ?? 0) / (p.get('d14') ?? 1));
+    expect(shares.length).toBeGreaterThan(200);
+    expect(median(shares)).toBeGreaterThan(0.6);
+
+    const tiktok = ofType('engagement').filter(
+      (e) => e.platform === 'tiktok' && e.mode === 'total',
+    );
+    const sum = (metric: string) =>
+      tiktok.filter((e) => e.metric === metric).reduce((s, e) => s + e.value, 0);
+    expect(sum('views')).toBeGreaterThan(10 * sum('likes'));
+  });
+
+  it('has a couple of viral outliers', () => {
+    // The largest final audience figure of each post, compared with its account's median.
+    const best = new Map<string, { account: string; value: number }>();
+    for (const e of ofType('engagement')) {
+      if (e.mode !== 'total' || !['views', 'reach', 'impressions'].includes(e.metric)) continue;
+      const key = e.postId ?? '';
+      if ((best.get(key)?.value ?? -1) < e.value)
+        best.set(key, { account: e.accountId, value: e.value });
+    }
+    const byAccount = new Map<string, number[]>();
+    for (const { account, value } of best.values()) {
+      byAccount.set(account, [...(byAccount.get(account) ?? []), value]);
+    }
+    const outliers = [...best.values()].filter(
+      (p) => p.value > 12 * median(byAccount.get(p.account) ?? []),
+    );
+    expect(outliers.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('skews follower counts over orders of magnitude and counts posts in the profile', () => {
+    const latest = new Map<string, Of<'profile'>>();
+    const first = new Map<string, Of<'profile'>>();
+    for (const p of ofType('profile')) {
+      if (!first.has(p.accountId)) first.set(p.accountId, p);
+      latest.set(p.accountId, p);
+    }
+    const followers = [...latest.values()].map((p) => p.followers);
+    expect(Math.max(...followers)).toBeGreaterThanOrEqual(20 * Math.min(...followers));
+
+    const published = ofType('post').filter((p) => p.action === 'published');
+    for (const [accountId, end] of latest) {
+      const begin = first.get(accountId);
+      if (!begin) throw new Error('no first profile');
+      const between = published.filter(
+        (p) =>
+          p.accountId === accountId &&
+          p.publishedAt > begin.occurredAt &&
+          p.publishedAt <= end.occurredAt,
+      ).length;
+      expect(end.postCount - begin.postCount, accountId).toBe(between);
+    }
+  });
+
+  it('reports audience shares that sum to about 1 per dimension', () => {
+    for (const a of ofType('audience')) {
+      for (const dimension of [a.age, a.gender, a.country, a.city, a.interests]) {
+        const sum = Object.values(dimension ?? {}).reduce((s, v) => s + v, 0);
+        expect(sum).toBeCloseTo(1, 2);
+      }
+    }
+  });
+
+  it('has a complaint spike: one brand-day with far more mentions than usual', () => {
+    const perDay = new Map<string, number>();
+    for (const c of ofType('comment')) {
+      if (c.kind !== 'mention' || !c.accountId.endsWith('-northwind')) continue;
+      const day = c.occurredAt.slice(0, 10);
+      perDay.set(day, (perDay.get(day) ?? 0) + 1);
+    }
+    const counts = [...perDay.values()];
+    expect(Math.max(...counts)).toBeGreaterThan(10 * median(counts));
+  });
+
+  it('draws app users with power-law activity on a daily cycle', () => {
+    const app = ofType('app');
+    const perUser = new Map<string, number>();
+    for (const e of app) if (e.userId) perUser.set(e.userId, (perUser.get(e.userId) ?? 0) + 1);
+    const counts = [...perUser.values()].sort((a, b) => b - a);
+    const top = counts.slice(0, Math.ceil(counts.length / 10)).reduce((s, v) => s + v, 0);
+    expect(top / counts.reduce((s, v) => s + v, 0)).toBeGreaterThan(0.3);
+
+    const byHour = new Array<number>(24).fill(0);
+    for (const e of app) {
+      const hour = new Date(e.occurredAt).getUTCHours();
+      byHour[hour] = (byHour[hour] ?? 0) + 1;
+    }
+    // 13:00 UTC is the morning rush on the brands' US Eastern time; 08:00 UTC is 3 am there.
+    expect(byHour[13] ?? 0).toBeGreaterThan(20 * (byHour[8] ?? 0));
+    expect(app.some((e) => e.name === 'order_placed')).toBe(true);
+  });
+});
+
+describe('demo traffic', () => {
+  const START = NOW + 60_000;
+  const CALLS = 600;
+  let calls: { now: number; events: EventInput[] }[];
+
+  beforeAll(() => {
+    const next = demoTraffic(SEED);
+    calls = Array.from({ length: CALLS }, (_, i) => {
+      const now = START + i * 1000;
+      return { now, events: next(now) };
+    });
+  });
+
+  it('validates, happens within a few seconds of now, and uses fresh ids', () => {
+    const ids = new Set<string>();
+    let count = 0;
+    for (const { now, events } of calls) {
+      for (const event of events) {
+        const parsed = eventInputSchema.safeParse(event);
+        expect(parsed.success ? '' : describeIssues(parsed.error)).toBe('');
+        expect(Math.abs(Date.parse(event.occurredAt) - now)).toBeLessThanOrEqual(5_000);
+        ids.add(event.id);
+        count++;
+      }
+    }
+    expect(ids.size).toBe(count);
+    // A trickle: a few events per call, so live tiles move without flooding anything.
+    expect(count / CALLS).toBeGreaterThan(1);
+    expect(count / CALLS).toBeLessThan(8);
+    const kinds = new Set(calls.flatMap((c) => c.events.map((e) => e.type)));
+    expect(kinds).toContain('app');
+    expect(kinds).toContain('engagement');
+  });
+
+  it('continues the history: refreshed totals never fall below what was loaded', () => {
+    const loaded = new Map<string, number>();
+    const historyIds = new Set<string>();
+    for (const e of events) {
+      historyIds.add(e.id);
+      if (e.type === 'engagement' && e.mode === 'total') {
+        loaded.set(`${e.postId}|${e.metric}`, e.value);
+      }
+    }
+    let compared = 0;
+    for (const { events } of calls) {
+      for (const e of events) {
+        if (e.type === 'post') continue;
+        expect(historyIds.has(e.id)).toBe(false);
+        if (e.type !== 'engagement' || e.mode !== 'total') continue;
+        const key = `${e.postId}|${e.metric}`;
+        const before = loaded.get(key);
+        if (before !== undefined) {
+          expect(e.value).toBeGreaterThanOrEqual(before);
+          compared++;
+        }
+        loaded.set(key, e.value);
+      }
+    }
+    expect(compared).toBeGreaterThan(0);
+  });
+
+  it('is deterministic for a seed', () => {
+    const next = demoTraffic(SEED);
+    const replay = calls.slice(0, 50).map(({ now }) => next(now));
+    expect(replay).toEqual(calls.slice(0, 50).map((c) => c.events));
+  });
+});
