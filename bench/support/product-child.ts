@@ -1,0 +1,56 @@
+// Starts `product.ts` in a child process and waits until its doors are open.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { forkBenchChild, type BenchChild } from './child.ts';
+
+export interface ProductReady {
+  type: 'ready';
+  /** The gateway's GraphQL URL (HTTP; graphql-ws on the same path). */
+  gateway: string;
+  /** The collector's base URL; events go to `${ingest}/v1/events`. */
+  ingest: string;
+  apiKey: string;
+  startupMs: number;
+}
+
+export interface ProductStats {
+  /** CPU time (user + system) the product process has used, in milliseconds. */
+  cpuMs: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+export interface RunningProduct extends ProductReady {
+  child: BenchChild;
+  stats(): Promise<ProductStats>;
+  stop(): Promise<void>;
+}
+
+export interface StartProductOptions {
+  dataDir: string;
+  apiKey: string;
+  /** Writes a V8 CPU profile of the product into this directory when it stops. */
+  profileDir?: string;
+}
+
+export async function startProduct(options: StartProductOptions): Promise<RunningProduct> {
+  const { dataDir, apiKey, profileDir } = options;
+  if (profileDir) await mkdir(profileDir, { recursive: true });
+  const child = forkBenchChild(
+    new URL('./product.ts', import.meta.url),
+    ['--data-dir', dataDir, '--api-key', apiKey],
+    { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir)}`] : [] },
+  );
+  try {
+    const ready = await child.next<ProductReady>('ready', 180_000);
+    return {
+      ...ready,
+      child,
+      stats: () => child.request<ProductStats>('stats'),
+      stop: () => child.stop(),
+    };
+  } catch (error) {
+    await child.stop(5_000);
+    throw error;
+  }
+}

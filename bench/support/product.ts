@@ -1,0 +1,69 @@
+// The product under benchmark, in its own process: every service through `startLoupe`, no demo
+// data or traffic, ports chosen by the system. Announces `ready` with its URLs and API key, then
+// answers `stats` (its CPU and memory, to tell where time goes) and `caughtUp` until `close`.
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../lib/config.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { startLoupe } from '../../scripts/runtime.ts';
+import { serveControl, tell } from './child.ts';
+import type { ProductReady, ProductStats } from './product-child.ts';
+
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string' },
+    'api-key': { type: 'string' },
+    'log-level': { type: 'string', default: 'warn' },
+  },
+});
+const dataDir = values['data-dir'];
+const apiKey = values['api-key'];
+if (!dataDir || !apiKey) throw new Error('product.ts needs --data-dir and --api-key');
+
+const started = performance.now();
+// The benchmark's own environment: nothing here comes from the shell that started it.
+const config = loadConfig({
+  LOUPE_DATA_DIR: dataDir,
+  LOUPE_DEMO: '0',
+  LOUPE_DEMO_TRAFFIC: '0',
+  LOUPE_DEMO_API_KEY: apiKey,
+  LOUPE_LOG_LEVEL: values['log-level'],
+  LOUPE_GATEWAY_PORT: '0',
+  LOUPE_INGEST_PORT: '0',
+  LOUPE_METRICS_PORT: '0',
+  LOUPE_AUDIENCE_PORT: '0',
+  LOUPE_POSTS_PORT: '0',
+  LOUPE_BENCHMARKING_PORT: '0',
+  LOUPE_REPORTS_PORT: '0',
+});
+const loupe = await startLoupe(config, { logger: createLogger(config.logLevel, 'loupe-bench') });
+const { gateway, ingest } = loupe.urls;
+if (!gateway || !ingest) throw new Error('the gateway and the collector must both run');
+
+serveControl(
+  {
+    stats: async (): Promise<ProductStats> => {
+      const cpu = process.cpuUsage();
+      const memory = process.memoryUsage();
+      return {
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+      };
+    },
+    caughtUp: async (timeoutMs) => {
+      await loupe.caughtUp(typeof timeoutMs === 'number' ? timeoutMs : undefined);
+      return true;
+    },
+  },
+  () => loupe.close(),
+);
+
+const ready: ProductReady = {
+  type: 'ready',
+  gateway,
+  ingest,
+  apiKey,
+  startupMs: performance.now() - started,
+};
+await tell({ ...ready });
