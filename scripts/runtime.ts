@@ -23,6 +23,7 @@ import { createChdbOlap } from '../lib/olap/chdb.olap.ts';
 import { applyOlapSchema } from '../lib/olap/olap-schema.ts';
 import { createClickHouseSearch } from '../lib/search/clickhouse.search.ts';
 import { startGateway } from '../gateway/main.ts';
+import type { Platform } from '../schema/event-envelope.ts';
 import { serveCollector, type ServedCollector } from '../ingest/collector/collector.server.ts';
 import { startPipeline, type Pipeline } from '../ingest/pipeline/pipeline.ts';
 import { createTextConsumer } from '../ingest/pipeline/text.consumer.ts';
@@ -80,6 +81,21 @@ export async function startLoupe(
       createCache({ namespace: 'api-keys', ttlMs: 30_000 }),
     );
 
+    // Accounts already registered by this process: most batches name no new account, and then
+    // the collector need not touch the meta store at all.
+    const knownAccounts = new Set<string>();
+    const trackAccounts = async (orgId: string, accounts: ReadonlyMap<string, Platform>) => {
+      const fresh = [...accounts].filter(([id]) => !knownAccounts.has(`${orgId}/${id}`));
+      if (fresh.length === 0) return;
+      await upsertTrackedAccounts(
+        meta,
+        orgId,
+        fresh.map(([id, platform]) => ({ id, platform })),
+      );
+      if (knownAccounts.size > 100_000) knownAccounts.clear();
+      for (const [id] of fresh) knownAccounts.add(`${orgId}/${id}`);
+    };
+
     let pipeline: Pipeline | undefined;
     let collector: ServedCollector | undefined;
     if (services.has('ingest')) {
@@ -97,12 +113,7 @@ export async function startLoupe(
         logger,
         host: config.host,
         port: config.ports.ingest,
-        onAccounts: (orgId, accounts) =>
-          upsertTrackedAccounts(
-            meta,
-            orgId,
-            [...accounts].map(([id, platform]) => ({ id, platform })),
-          ),
+        onAccounts: (orgId, accounts) => trackAccounts(orgId, accounts),
       });
       closers.push(() => collector!.close());
     }

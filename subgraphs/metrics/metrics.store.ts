@@ -133,10 +133,10 @@ export function createMetricsStore(deps: {
     const keys = metrics.flatMap((m) =>
       hours.map((h) => counterKey(request.orgId, request.accountId, request.postId ?? '', m, h)),
     );
-    const [counters, stored] = await Promise.all([
-      live.counters(keys),
-      rollupRows({ ...request, granularity: 'hour', metrics }, tailFrom, tailTo),
-    ]);
+    const counters = await live.counters(keys);
+    // Nothing counted live in the tail hours: nothing to add, and no second rollup query.
+    if (counters.every((c) => c <= 0)) return extra;
+    const stored = await rollupRows({ ...request, granularity: 'hour', metrics }, tailFrom, tailTo);
     const storedAt = new Map(stored.map((r) => [`${r.metric}|${r.at}`, r.value]));
     metrics.forEach((metric, mi) => {
       hours.forEach((hour, hi) => {
