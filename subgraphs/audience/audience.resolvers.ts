@@ -3,6 +3,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import DataLoader from 'dataloader';
 import { DateTimeScalar } from '../../lib/graphql/date-time.scalar.ts';
+import { perRequest } from '../../lib/graphql/request-scope.ts';
 import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
 import {
   getTrackedAccounts,
@@ -42,21 +43,15 @@ export function toBuckets(values: Record<string, number>): AudienceBucket[] {
 
 export function audienceResolvers(deps: { meta: MetaStore; store: AudienceStore }) {
   const { meta, store } = deps;
-  // One set of loaders per request: the context object lives exactly as long as the request.
-  const perRequest = new WeakMap<SubgraphContext, Loaders>();
-  const loaders = (ctx: SubgraphContext): Loaders => {
-    let l = perRequest.get(ctx);
-    if (!l) {
-      const org = ctx.caller.orgId;
-      l = {
-        account: new DataLoader((ids) => getTrackedAccounts(meta, org, ids)),
-        profile: new DataLoader((ids) => store.profiles(org, ids)),
-        audience: new DataLoader((ids) => store.audiences(org, ids)),
-      };
-      perRequest.set(ctx, l);
-    }
-    return l;
-  };
+  // One set of loaders per request.
+  const loaders = perRequest((ctx): Loaders => {
+    const org = ctx.caller.orgId;
+    return {
+      account: new DataLoader((ids) => getTrackedAccounts(meta, org, ids)),
+      profile: new DataLoader((ids) => store.profiles(org, ids)),
+      audience: new DataLoader((ids) => store.audiences(org, ids)),
+    };
+  });
   const dimension = (d: Dimension) => (snapshot: AudienceSnapshot) => toBuckets(snapshot[d]);
 
   return {

@@ -4,6 +4,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import DataLoader from 'dataloader';
 import { DateTimeScalar } from '../../lib/graphql/date-time.scalar.ts';
 import { badInput, graphqlError } from '../../lib/graphql/errors.ts';
+import { perRequest } from '../../lib/graphql/request-scope.ts';
 import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
 import { MAX_SEARCH_WORDS, searchWords } from '../../lib/search/search-words.ts';
 import type { SearchIndex, TextKind } from '../../lib/search/search.port.ts';
@@ -105,22 +106,16 @@ function accountReference(id: string): AccountReference {
 
 export function postsResolvers(deps: { store: PostsStore; search?: SearchIndex }) {
   const { store, search } = deps;
-  // One set of loaders per request: the context object lives exactly as long as the request.
-  const perRequest = new WeakMap<SubgraphContext, Loaders>();
-  const loaders = (ctx: SubgraphContext): Loaders => {
-    let l = perRequest.get(ctx);
-    if (!l) {
-      const org = ctx.caller.orgId;
-      l = {
-        post: new DataLoader((ids) => store.byIds(org, ids)),
-        pages: new Map(),
-        counts: new Map(),
-        comments: new Map(),
-      };
-      perRequest.set(ctx, l);
-    }
-    return l;
-  };
+  // One set of loaders per request.
+  const loaders = perRequest((ctx): Loaders => {
+    const org = ctx.caller.orgId;
+    return {
+      post: new DataLoader((ids) => store.byIds(org, ids)),
+      pages: new Map(),
+      counts: new Map(),
+      comments: new Map(),
+    };
+  });
   // Accounts asking for the same page share one loader, so a list of accounts is one query.
   const pageLoader = (ctx: SubgraphContext, args: PostPageArgs) => {
     const all = loaders(ctx).pages;
