@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
-import { API_KEY_HEADER } from '../../lib/auth/caller.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import { createLogger } from '../../lib/logger.ts';
 import {
@@ -19,16 +18,11 @@ import type { Olap } from '../../lib/olap/olap.port.ts';
 import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import type { EventInput, Platform } from '../../schema/event-envelope.ts';
 import { createAudienceSubgraph } from './server.ts';
+import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
 
 const T0 = Date.UTC(2026, 5, 1, 0, 0);
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
-
-interface Reply<T = Record<string, unknown>> {
-  status: number;
-  data?: T | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
-}
 
 let olap: Olap;
 let meta: MetaStore;
@@ -98,20 +92,13 @@ async function insertEvents(orgId: string, events: EventInput[]) {
   );
 }
 
-async function gql<T = Record<string, unknown>>(
+function gql<T = Record<string, unknown>>(
   key: string | undefined,
   query: string,
   variables: Record<string, unknown> = {},
   url = served.url,
 ): Promise<Reply<T>> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (key !== undefined) headers[API_KEY_HEADER] = key;
-  const res = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, ...((await res.json()) as Omit<Reply<T>, 'status'>) };
+  return postGraphQL<T>(url, key, query, variables);
 }
 
 const codes = (reply: Reply<unknown>) => (reply.errors ?? []).map((e) => e.extensions?.code);

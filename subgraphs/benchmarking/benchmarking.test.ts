@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
-import { API_KEY_HEADER } from '../../lib/auth/caller.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import { createLogger } from '../../lib/logger.ts';
 import {
@@ -12,12 +11,7 @@ import type { MetaStore } from '../../lib/meta/meta.port.ts';
 import { migrate } from '../../lib/meta/migrate.ts';
 import { createPgliteMeta } from '../../lib/meta/pglite.meta.ts';
 import { createBenchmarkingSubgraph } from './server.ts';
-
-interface Reply {
-  status: number;
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
-}
+import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
 
 let meta: MetaStore;
 let served: ServedGraphQL;
@@ -47,20 +41,13 @@ afterAll(async () => {
   await meta.close();
 });
 
-async function gql(
+function gql(
   key: string | undefined,
   query: string,
   variables: Record<string, unknown> = {},
   url = served.url,
 ): Promise<Reply> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (key !== undefined) headers[API_KEY_HEADER] = key;
-  const res = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, ...((await res.json()) as Omit<Reply, 'status'>) };
+  return postGraphQL(url, key, query, variables);
 }
 
 const CREATE = `mutation ($name: String!, $ids: [ID!]!) {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
-import { API_KEY_HEADER } from '../../lib/auth/caller.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createApiKey, createOrganisation } from '../../lib/meta/accounts.repo.ts';
@@ -17,16 +16,11 @@ import { createClickHouseSearch } from '../../lib/search/clickhouse.search.ts';
 import type { EventInput } from '../../schema/event-envelope.ts';
 import { createTextConsumer } from '../../ingest/pipeline/text.consumer.ts';
 import { createPostsSubgraph } from './server.ts';
+import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
 
 const T0 = Date.UTC(2026, 4, 1, 0, 0);
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
-
-interface Reply<T = Record<string, unknown>> {
-  status: number;
-  data?: T | null;
-  errors?: { message: string; path?: unknown[]; extensions?: { code?: string } }[];
-}
 
 let olap: Olap;
 let meta: MetaStore;
@@ -114,20 +108,13 @@ async function ingest(orgId: string, events: EventInput[]): Promise<void> {
   });
 }
 
-async function gql<T = Record<string, unknown>>(
+function gql<T = Record<string, unknown>>(
   key: string | undefined,
   query: string,
   variables: Record<string, unknown> = {},
   url = served.url,
 ): Promise<Reply<T>> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (key !== undefined) headers[API_KEY_HEADER] = key;
-  const res = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, ...((await res.json()) as Omit<Reply<T>, 'status'>) };
+  return postGraphQL<T>(url, key, query, variables);
 }
 
 const codes = (reply: Reply<unknown>) => (reply.errors ?? []).map((e) => e.extensions?.code);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
-import { API_KEY_HEADER } from '../../lib/auth/caller.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import {
   createApiKey,
@@ -12,12 +11,7 @@ import { migrate } from '../../lib/meta/migrate.ts';
 import { createPgliteMeta } from '../../lib/meta/pglite.meta.ts';
 import { nextRunAt } from './report-schedule.input.ts';
 import { createReportsSubgraph } from './server.ts';
-
-interface Reply {
-  status: number;
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
-}
+import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
 
 interface ScheduleOut {
   id: string;
@@ -57,19 +51,12 @@ afterAll(async () => {
   await meta.close();
 });
 
-async function gql(
+function gql(
   key: string | undefined,
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<Reply> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (key !== undefined) headers[API_KEY_HEADER] = key;
-  const res = await fetch(served.url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, ...((await res.json()) as Omit<Reply, 'status'>) };
+  return postGraphQL(served.url, key, query, variables);
 }
 
 const FIELDS =
