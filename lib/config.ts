@@ -98,3 +98,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOUPE_LOG_LEVEL,
   };
 }
+
+/** Settings for a throwaway instance (tests, benchmarks): no demo, every port picked free. */
+export function throwawayEnv(options: {
+  dataDir: string;
+  apiKey: string;
+  logLevel: string;
+}): Record<string, string> {
+  const ports = Object.fromEntries(SERVICES.map((s) => [`LOUPE_${s.toUpperCase()}_PORT`, '0']));
+  return {
+    ...ports,
+    LOUPE_DATA_DIR: options.dataDir,
+    LOUPE_DEMO: '0',
+    LOUPE_DEMO_TRAFFIC: '0',
+    LOUPE_DEMO_API_KEY: options.apiKey,
+    LOUPE_LOG_LEVEL: options.logLevel,
+  };
+}

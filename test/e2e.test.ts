@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig, throwawayEnv } from '../lib/config.ts';
 import type { EventInput } from '../schema/event-envelope.ts';
 import { startLoupe, type RunningLoupe } from '../scripts/runtime.ts';
 import { knownBatch } from './support/known-batch.ts';
@@ -105,20 +105,7 @@ function wsClient(key: string): Client {
 
 beforeAll(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'loupe-e2e-'));
-  const config = loadConfig({
-    LOUPE_DATA_DIR: dataDir,
-    LOUPE_DEMO: '0',
-    LOUPE_DEMO_TRAFFIC: '0',
-    LOUPE_DEMO_API_KEY: DEMO_KEY,
-    LOUPE_LOG_LEVEL: 'warn',
-    LOUPE_GATEWAY_PORT: '0',
-    LOUPE_INGEST_PORT: '0',
-    LOUPE_METRICS_PORT: '0',
-    LOUPE_AUDIENCE_PORT: '0',
-    LOUPE_POSTS_PORT: '0',
-    LOUPE_BENCHMARKING_PORT: '0',
-    LOUPE_REPORTS_PORT: '0',
-  });
+  const config = loadConfig(throwawayEnv({ dataDir, apiKey: DEMO_KEY, logLevel: 'warn' }));
   loupe = await startLoupe(config);
   otherKey = (await loupe.createOrganisation('Second org')).apiKey;
 });

@@ -3,7 +3,7 @@
 // answers `stats` (its CPU and memory, to tell where time goes) and `caughtUp` until `close`.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../lib/config.ts';
+import { loadConfig, throwawayEnv } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { startLoupe } from '../../scripts/runtime.ts';
 import { serveControl, tell } from './child.ts';
@@ -22,20 +22,7 @@ if (!dataDir || !apiKey) throw new Error('product.ts needs --data-dir and --api-
 
 const started = performance.now();
 // The benchmark's own environment: nothing here comes from the shell that started it.
-const config = loadConfig({
-  LOUPE_DATA_DIR: dataDir,
-  LOUPE_DEMO: '0',
-  LOUPE_DEMO_TRAFFIC: '0',
-  LOUPE_DEMO_API_KEY: apiKey,
-  LOUPE_LOG_LEVEL: values['log-level'],
-  LOUPE_GATEWAY_PORT: '0',
-  LOUPE_INGEST_PORT: '0',
-  LOUPE_METRICS_PORT: '0',
-  LOUPE_AUDIENCE_PORT: '0',
-  LOUPE_POSTS_PORT: '0',
-  LOUPE_BENCHMARKING_PORT: '0',
-  LOUPE_REPORTS_PORT: '0',
-});
+const config = loadConfig(throwawayEnv({ dataDir, apiKey, logLevel: values['log-level'] }));
 const loupe = await startLoupe(config, { logger: createLogger(config.logLevel, 'loupe-bench') });
 const { gateway, ingest } = loupe.urls;
 if (!gateway || !ingest) throw new Error('the gateway and the collector must both run');
