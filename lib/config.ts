@@ -44,6 +44,8 @@ const envSchema = z.object({
   LOUPE_REPORTS_URL: z.url().optional(),
   /** Redis for the live store; unset keeps it in-process. */
   LOUPE_REDIS_URL: z.url().optional(),
+  /** PostgreSQL for the meta store; unset keeps it in PGlite. */
+  LOUPE_POSTGRES_URL: z.url().optional(),
   LOUPE_DEMO: flag.default(true),
   LOUPE_DEMO_API_KEY: z.string().min(16).default('loupe_demo_0000000000000000'),
   LOUPE_DEMO_TRAFFIC: flag.default(true),
@@ -59,7 +61,7 @@ export interface LoupeConfig {
   subgraphUrls: Record<SubgraphName, string | undefined>;
   demo: { load: boolean; apiKey: string; traffic: boolean };
   /** Server adapters to use instead of the embedded engines; unset means embedded. */
-  servers: { redisUrl?: string };
+  servers: { redisUrl?: string; postgresUrl?: string };
   logLevel: z.infer<typeof envSchema>['LOUPE_LOG_LEVEL'];
 }
 
@@ -99,7 +101,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKey: e.LOUPE_DEMO_API_KEY,
       traffic: e.LOUPE_DEMO_TRAFFIC,
     },
-    servers: { redisUrl: e.LOUPE_REDIS_URL },
+    servers: { redisUrl: e.LOUPE_REDIS_URL, postgresUrl: e.LOUPE_POSTGRES_URL },
     logLevel: e.LOUPE_LOG_LEVEL,
   };
 }
