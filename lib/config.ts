@@ -43,6 +43,8 @@ const envSchema = z.object({
   LOUPE_BENCHMARKING_URL: z.url().optional(),
   LOUPE_REPORTS_URL: z.url().optional(),
   /** Redis for the live store; unset keeps it in-process. */
+  /** Namespaces every key and channel, so several deployments can share one Redis. */
+  LOUPE_REDIS_KEY_PREFIX: z.string().min(1).max(64).default('loupe:'),
   LOUPE_REDIS_URL: z.url().optional(),
   /** PostgreSQL for the meta store; unset keeps it in PGlite. */
   LOUPE_POSTGRES_URL: z.url().optional(),
@@ -61,7 +63,7 @@ export interface LoupeConfig {
   subgraphUrls: Record<SubgraphName, string | undefined>;
   demo: { load: boolean; apiKey: string; traffic: boolean };
   /** Server adapters to use instead of the embedded engines; unset means embedded. */
-  servers: { redisUrl?: string; postgresUrl?: string };
+  servers: { redisUrl?: string; redisKeyPrefix: string; postgresUrl?: string };
   logLevel: z.infer<typeof envSchema>['LOUPE_LOG_LEVEL'];
 }
 
@@ -101,7 +103,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiKey: e.LOUPE_DEMO_API_KEY,
       traffic: e.LOUPE_DEMO_TRAFFIC,
     },
-    servers: { redisUrl: e.LOUPE_REDIS_URL, postgresUrl: e.LOUPE_POSTGRES_URL },
+    servers: {
+      redisUrl: e.LOUPE_REDIS_URL,
+      redisKeyPrefix: e.LOUPE_REDIS_KEY_PREFIX,
+      postgresUrl: e.LOUPE_POSTGRES_URL,
+    },
     logLevel: e.LOUPE_LOG_LEVEL,
   };
 }

@@ -9,6 +9,7 @@ import { createMemoryBus } from '../lib/bus/memory.bus.ts';
 import { SUBGRAPHS, type LoupeConfig, type ServiceName, type SubgraphName } from '../lib/config.ts';
 import type { ServedGraphQL } from '../lib/graphql/serve.ts';
 import { createMemoryLiveStore } from '../lib/live/memory.live.ts';
+import { createRedisLiveStore } from '../lib/live/redis.live.ts';
 import type { Logger } from '../lib/logger.ts';
 import {
   createApiKey,
@@ -19,6 +20,7 @@ import {
 } from '../lib/meta/accounts.repo.ts';
 import { migrate } from '../lib/meta/migrate.ts';
 import { createPgliteMeta } from '../lib/meta/pglite.meta.ts';
+import { createPostgresMeta } from '../lib/meta/postgres.meta.ts';
 import { createChdbOlap } from '../lib/olap/chdb.olap.ts';
 import { applyOlapSchema } from '../lib/olap/olap-schema.ts';
 import { createClickHouseSearch } from '../lib/search/clickhouse.search.ts';
@@ -66,14 +68,22 @@ export async function startLoupe(
     closers.push(() => olap.close());
     await applyOlapSchema(olap);
 
-    const meta = await createPgliteMeta({ dataDir: join(config.dataDir, 'meta') });
+    // A configured server wins over the embedded default, store by store.
+    const meta = config.servers.postgresUrl
+      ? await createPostgresMeta({ url: config.servers.postgresUrl })
+      : await createPgliteMeta({ dataDir: join(config.dataDir, 'meta') });
     closers.push(() => meta.close());
     await migrate(meta);
     await ensureDemoOrganisation(meta, config.demo.apiKey);
 
     const bus = createMemoryBus({ partitions: 4 });
     closers.push(() => bus.close());
-    const live = createMemoryLiveStore();
+    const live = config.servers.redisUrl
+      ? createRedisLiveStore({
+          url: config.servers.redisUrl,
+          keyPrefix: config.servers.redisKeyPrefix,
+        })
+      : createMemoryLiveStore();
     closers.push(() => live.close());
     const search = createClickHouseSearch(olap);
     const authenticate: Authenticator = createApiKeyAuthenticator(

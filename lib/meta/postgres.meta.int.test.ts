@@ -1,34 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { metaContract } from './meta.contract.ts';
-import type { MetaStore } from './meta.port.ts';
 import { createPostgresMeta } from './postgres.meta.ts';
+import { DEFAULT_POSTGRES_URL, throwawayPostgres } from '../../test/support/throwaway-servers.ts';
 
-// A schema per run, so the migrations apply from scratch and runs never see each other's tables.
-const schema = `loupe_test_${randomBytes(6).toString('hex')}`;
-
-/** The server URL with every connection's search_path set to this run's schema. */
-function schemaUrl(): string {
-  const url = new URL(serverUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return url.toString();
-}
-
+let room: Awaited<ReturnType<typeof throwawayPostgres>>;
 let serverUrl: string;
-let admin: MetaStore;
+const schemaUrl = () => room.url;
 
 beforeAll(async () => {
-  // Read when the run starts, not at import: the environment is the entry point's to read.
-  serverUrl = loadConfig().servers.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  admin = await createPostgresMeta({ url: serverUrl, max: 1 });
-  await admin.exec(`CREATE SCHEMA ${schema}`);
+  serverUrl = loadConfig().servers.postgresUrl ?? DEFAULT_POSTGRES_URL;
+  room = await throwawayPostgres();
 });
 
-afterAll(async () => {
-  await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await admin.close();
-});
+afterAll(() => room.drop());
 
 metaContract('postgres', () => createPostgresMeta({ url: schemaUrl() }));
 
@@ -40,8 +25,8 @@ describe('postgres meta store', () => {
         meta.query<{ schema: string }>('SELECT current_schema() AS schema'),
         meta.transaction((tx) => tx.query<{ schema: string }>('SELECT current_schema() AS schema')),
       ]);
-      expect(outside).toEqual([{ schema }]);
-      expect(inside).toEqual([{ schema }]);
+      expect(outside).toEqual([{ schema: room.schema }]);
+      expect(inside).toEqual([{ schema: room.schema }]);
     } finally {
       await meta.close();
     }

@@ -1,0 +1,304 @@
+// End to end through the public doors only: events go in over HTTP to the collector, answers come
+// out of the gateway over HTTP and graphql-ws, and are checked against a recount of what was sent.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig, throwawayEnv } from '../../lib/config.ts';
+import type { EventInput } from '../../schema/event-envelope.ts';
+import { startLoupe, type RunningLoupe } from '../../scripts/runtime.ts';
+import { knownBatch } from './known-batch.ts';
+import { distinctUsers, recount, type Grain } from './recount.ts';
+
+/**
+ * The end-to-end suite, run once per store set: `servers` returns the settings that point the
+ * product at server adapters (none for the embedded defaults).
+ */
+export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
+  const DEMO_KEY = 'loupe_e2e_key_a_0123456789';
+  let loupe: RunningLoupe;
+  let otherKey: string;
+
+  interface GraphQLResponse<T> {
+    data?: T;
+    errors?: { message: string; extensions?: { code?: string } }[];
+  }
+
+  function url(door: 'gateway' | 'ingest'): string {
+    const value = loupe.urls[door];
+    if (!value) throw new Error(`the ${door} is not running`);
+    return value;
+  }
+
+  async function graphql<T>(key: string, query: string, variables: object = {}) {
+    const res = await fetch(url('gateway'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, body: (await res.json()) as GraphQLResponse<T> };
+  }
+
+  async function post(key: string, body: unknown) {
+    const res = await fetch(`${url('ingest')}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  async function postAll(key: string, events: readonly EventInput[]) {
+    for (let i = 0; i < events.length; i += 1000) {
+      const { status, body } = await post(key, { events: events.slice(i, i + 1000) });
+      expect(status).toBe(200);
+      expect(body['rejected']).toBe(0);
+    }
+  }
+
+  const METRICS_QUERY = /* GraphQL */ `
+    query ($id: ID!, $from: DateTime!, $to: DateTime!, $g: Granularity!) {
+      account(id: $id) {
+        id
+        metrics(range: { from: $from, to: $to }, granularity: $g) {
+          series {
+            metric
+            total
+            points {
+              at
+              value
+            }
+          }
+        }
+      }
+    }
+  `;
+
+  interface MetricsData {
+    account: {
+      id: string;
+      metrics: {
+        series: { metric: string; total: number; points: { at: string; value: number }[] }[];
+      };
+    } | null;
+  }
+
+  async function waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined>,
+    ms = 20_000,
+  ): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  function wsClient(key: string): Client {
+    return createClient({
+      url: url('gateway').replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { apiKey: key },
+      retryAttempts: 0,
+    });
+  }
+
+  beforeAll(async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'loupe-e2e-'));
+    const config = loadConfig({
+      ...throwawayEnv({ dataDir, apiKey: DEMO_KEY, logLevel: 'warn' }),
+      ...(await servers()),
+    });
+    loupe = await startLoupe(config);
+    otherKey = (await loupe.createOrganisation('Second org')).apiKey;
+  });
+  afterAll(async () => loupe?.close());
+
+  describe('collector', () => {
+    test('rejects bad events with their index and reason, and keeps the rest', async () => {
+      const good = knownBatch({ end: Date.now(), hours: 2, size: 3 }).events.slice(0, 3);
+      const { status, body } = await post(DEMO_KEY, {
+        events: [good[0], { type: 'engagement' }, good[1], { ...good[2], occurredAt: 'yesterday' }],
+      });
+      expect(status).toBe(200);
+      expect(body['accepted']).toBe(2);
+      const results = body['results'] as { index: number; status: string; reason?: string }[];
+      expect(results.filter((r) => r.status === 'rejected').map((r) => r.index)).toEqual([1, 3]);
+      expect(results[3]?.reason).toMatch(/occurredAt/);
+    });
+
+    test('answers 4xx with a reason for bad requests, never 500', async () => {
+      expect((await post('not-a-key-at-all-000', { events: [] })).status).toBe(401);
+      const malformed = await post(DEMO_KEY, '{"events": [');
+      expect(malformed.status).toBe(400);
+      expect(malformed.body['error']).toMatch(/JSON/);
+      expect((await post(DEMO_KEY, { events: new Array(1001).fill({}) })).status).toBe(413);
+      const huge = { events: [{ text: 'x'.repeat(1024 * 1024) }] };
+      expect((await post(DEMO_KEY, huge)).status).toBe(413);
+      expect((await post(DEMO_KEY, { nope: 1 })).status).toBe(400);
+    });
+  });
+
+  describe('a known batch for a fresh account', () => {
+    const batch = knownBatch({ end: Date.now(), hours: 24 * 35, size: 2500, seed: 11 });
+    const appEvents = batch.events.filter((e) => e.type === 'app').length;
+
+    beforeAll(async () => {
+      await postAll(DEMO_KEY, batch.events);
+      // Queryable once the app-event count through the gateway equals what was sent.
+      await waitFor('the batch to be queryable', async () => {
+        const { body } = await graphql<MetricsData>(DEMO_KEY, METRICS_QUERY, {
+          id: batch.accountId,
+          from: new Date(batch.from).toISOString(),
+          to: new Date(batch.to).toISOString(),
+          g: 'MONTH',
+        });
+        const total = body.data?.account?.metrics.series.find(
+          (s) => s.metric === 'APP_EVENTS',
+        )?.total;
+        return total === appEvents ? true : undefined;
+      });
+    });
+
+    for (const grain of ['hour', 'day', 'month'] as Grain[]) {
+      test(`every ${grain} bucket and total equals a recount of the batch`, async () => {
+        const { body } = await graphql<MetricsData>(DEMO_KEY, METRICS_QUERY, {
+          id: batch.accountId,
+          from: new Date(batch.from).toISOString(),
+          to: new Date(batch.to).toISOString(),
+          g: grain.toUpperCase(),
+        });
+        expect(body.errors).toBeUndefined();
+        const expected = recount(batch.events, grain);
+        const series = body.data?.account?.metrics.series ?? [];
+        expect(series).toHaveLength(13);
+        for (const s of series) {
+          const metric = s.metric.toLowerCase() as Parameters<typeof expected.get>[0];
+          const want = expected.get(metric) ?? new Map<number, number>();
+          for (const p of s.points) {
+            expect(p.value, `${s.metric} at ${p.at}`).toBe(want.get(Date.parse(p.at)) ?? 0);
+          }
+          const wantTotal =
+            metric === 'unique_users'
+              ? distinctUsers(batch.events)
+              : [...want.values()].reduce((a, b) => a + b, 0);
+          expect(s.total, `${s.metric} total`).toBe(wantTotal);
+        }
+      });
+    }
+
+    test('the granularity defaults to DAY', async () => {
+      const { body } = await graphql<{
+        account: { metrics: { granularity: string; series: unknown[] } };
+      }>(
+        DEMO_KEY,
+        `
+          query ($id: ID!, $from: DateTime!, $to: DateTime!) {
+            account(id: $id) {
+              metrics(range: { from: $from, to: $to }, metrics: [LIKES]) {
+                granularity
+                series {
+                  metric
+                  total
+                }
+              }
+            }
+          }
+        `,
+        {
+          id: batch.accountId,
+          from: new Date(batch.from).toISOString(),
+          to: new Date(batch.to).toISOString(),
+        },
+      );
+      expect(body.errors).toBeUndefined();
+      expect(body.data?.account.metrics.granularity).toBe('DAY');
+      expect(body.data?.account.metrics.series).toHaveLength(1);
+    });
+
+    test("a second organisation's key sees none of it", async () => {
+      const { body } = await graphql<MetricsData>(otherKey, METRICS_QUERY, {
+        id: batch.accountId,
+        from: new Date(batch.from).toISOString(),
+        to: new Date(batch.to).toISOString(),
+        g: 'MONTH',
+      });
+      expect(body.errors).toBeUndefined();
+      expect(body.data?.account).toBeNull();
+    });
+
+    test('no key, no answer', async () => {
+      const { status, body } = await graphql('', '{ accounts { id } }');
+      expect(status).toBe(401);
+      expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    });
+  });
+
+  describe('live ticks through the gateway', () => {
+    test('a subscriber receives ticks for events posted after it subscribed; another org does not', async () => {
+      const accountId = `live-${Date.now()}`;
+      const mine = wsClient(DEMO_KEY);
+      const theirs = wsClient(otherKey);
+      const query = `subscription ($ids: [ID!]!) { metricTicks(accountIds: $ids) { account { id } metric delta hourValue at } }`;
+      const received: unknown[] = [];
+      const leaked: unknown[] = [];
+      const subscribed = (client: Client, sink: unknown[]) =>
+        new Promise<() => void>((resolve, reject) => {
+          const dispose = client.subscribe(
+            { query, variables: { ids: [accountId] } },
+            { next: (v) => void sink.push(v), error: reject, complete: () => undefined },
+          );
+          // graphql-ws acknowledges the connection before the subscription is live upstream.
+          client.on('connected', () => setTimeout(() => resolve(dispose), 300));
+        });
+      const stopMine = await subscribed(mine, received);
+      const stopTheirs = await subscribed(theirs, leaked);
+
+      const now = Date.now();
+      const events: EventInput[] = [1, 2, 3].map((i) => ({
+        id: `${accountId}-${i}`,
+        type: 'engagement',
+        platform: 'tiktok',
+        accountId,
+        metric: 'views',
+        mode: 'delta',
+        value: 10 * i,
+        occurredAt: new Date(now).toISOString(),
+      }));
+      await postAll(DEMO_KEY, events);
+
+      type TickMessage = {
+        data?: { metricTicks: { account: { id: string }; metric: string; delta: number } };
+      };
+      // The three events may arrive in one tick or several; together they must carry all 60 views.
+      await waitFor(
+        'ticks worth 60 views',
+        async () => {
+          const sum = (received as TickMessage[]).reduce(
+            (a, m) => a + (m.data?.metricTicks.delta ?? 0),
+            0,
+          );
+          return sum === 60 ? true : undefined;
+        },
+        10_000,
+      );
+      for (const message of received as TickMessage[]) {
+        expect(message.data?.metricTicks).toMatchObject({
+          account: { id: accountId },
+          metric: 'VIEWS',
+        });
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      expect(leaked).toEqual([]);
+      stopMine();
+      stopTheirs();
+      await mine.dispose();
+      await theirs.dispose();
+    });
+  });
+}
