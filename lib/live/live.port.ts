@@ -1,5 +1,6 @@
 // The live store: short-lived counters, unique-member sketches, small values and pub/sub.
-// Shaped after Redis so the server adapter is a thin mapping. Embedded: `memory.live.ts`.
+// Shaped after Redis so the server adapter is a thin mapping. Embedded: `memory.live.ts`; server:
+// Redis (`redis.live.ts`). Both pass `live.contract.ts`.
 
 export interface Increment {
   key: string;

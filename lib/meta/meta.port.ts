@@ -1,4 +1,5 @@
-// The meta store: PostgreSQL SQL ($1 parameters). Embedded: PGlite. Server: pg (next issue).
+// The meta store: PostgreSQL SQL ($1 parameters). Embedded: PGlite (`pglite.meta.ts`); server:
+// PostgreSQL (`postgres.meta.ts`). Both pass `meta.contract.ts`.
 
 export interface MetaStore {
   query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
