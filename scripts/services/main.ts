@@ -1,0 +1,84 @@
+// `npm run services -- up|down|status [name…]`: the real servers server mode and its tests need,
+// on 127.0.0.1. A server already listening is reused; a missing one is installed or fetched
+// (cached), started, and recorded, so `down` stops only what `up` started. State, data and logs
+// live under `.loupe/services/`.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { postgresService, redisService } from './debian.ts';
+import {
+  listening,
+  logTail,
+  STATE_DIR,
+  startedMarker,
+  waitUntil,
+  type Service,
+} from './service.ts';
+
+const ALL: readonly (() => Service)[] = [postgresService, redisService];
+
+async function isReady(service: Service): Promise<boolean> {
+  return service.ready ? service.ready() : listening(service.port);
+}
+
+async function up(service: Service): Promise<void> {
+  if (await listening(service.port)) {
+    console.log(`${service.name}: already listening on 127.0.0.1:${service.port}, reusing it`);
+    return;
+  }
+  await service.install();
+  console.log(`${service.name}: starting on 127.0.0.1:${service.port} …`);
+  await service.start();
+  writeFileSync(startedMarker(service.name), new Date().toISOString());
+  const started = Date.now();
+  await waitUntil(
+    () => isReady(service),
+    service.readyTimeoutMs,
+    () =>
+      `${service.name} was started but not ready on 127.0.0.1:${service.port} within ` +
+      `${service.readyTimeoutMs / 1000} s${logTail(service.logFile)}`,
+  );
+  console.log(`${service.name}: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function down(service: Service): Promise<void> {
+  if (!existsSync(startedMarker(service.name))) {
+    console.log(`${service.name}: not started by this script, left alone`);
+    return;
+  }
+  await service.stop();
+  rmSync(startedMarker(service.name));
+  console.log(`${service.name}: stopped`);
+}
+
+async function status(service: Service): Promise<void> {
+  const state = (await isReady(service))
+    ? 'ready'
+    : (await listening(service.port))
+      ? 'starting'
+      : 'down';
+  const ours = existsSync(startedMarker(service.name)) ? ' (started by this script)' : '';
+  console.log(`${service.name}: ${state} on 127.0.0.1:${service.port}${ours}`);
+}
+
+async function main(): Promise<void> {
+  const [command = 'status', ...names] = process.argv.slice(2);
+  const actions: Record<string, (s: Service) => Promise<void>> = { up, down, status };
+  const action = actions[command];
+  mkdirSync(STATE_DIR, { recursive: true });
+  const services = ALL.map((make) => make());
+  const unknown = names.filter((n) => !services.some((s) => s.name === n));
+  if (!action || unknown.length > 0) {
+    console.error(
+      `usage: npm run services -- up|down|status [${services.map((s) => s.name).join('|')} …]` +
+        (unknown.length > 0 ? `\nunknown service: ${unknown.join(', ')}` : ''),
+    );
+    process.exit(2);
+  }
+  const chosen = names.length > 0 ? services.filter((s) => names.includes(s.name)) : services;
+  // `down` goes in reverse, so a server is stopped after those that may depend on it.
+  for (const service of command === 'down' ? [...chosen].reverse() : chosen) await action(service);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
