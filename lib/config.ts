@@ -42,12 +42,26 @@ const envSchema = z.object({
   LOUPE_POSTS_URL: z.url().optional(),
   LOUPE_BENCHMARKING_URL: z.url().optional(),
   LOUPE_REPORTS_URL: z.url().optional(),
-  /** Redis for the live store; unset keeps it in-process. */
+  /** Redis for the live store and caches; unset keeps them in-process. */
+  LOUPE_REDIS_URL: z.url().optional(),
   /** Namespaces every key and channel, so several deployments can share one Redis. */
   LOUPE_REDIS_KEY_PREFIX: z.string().min(1).max(64).default('loupe:'),
-  LOUPE_REDIS_URL: z.url().optional(),
   /** PostgreSQL for the meta store; unset keeps it in PGlite. */
   LOUPE_POSTGRES_URL: z.url().optional(),
+  /** Kafka bootstrap brokers, comma-separated host:port; unset keeps the bus in-process. */
+  LOUPE_KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'expected host:port[,host:port…]')
+    .transform((v) => v.split(','))
+    .optional(),
+  /** Prefix of every topic and consumer group, so deployments can share one cluster. */
+  LOUPE_KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).max(100).default('loupe.'),
+  /** ClickHouse server (HTTP interface) for events and rollups; unset keeps chDB in-process. */
+  LOUPE_CLICKHOUSE_URL: z.url().optional(),
+  /** Elasticsearch for text search; unset searches in ClickHouse. */
+  LOUPE_ELASTICSEARCH_URL: z.url().optional(),
+  /** Prefix of every Elasticsearch index, so deployments can share one cluster. */
+  LOUPE_ELASTICSEARCH_INDEX_PREFIX: z.string().regex(/^[a-z0-9._-]+$/).max(100).default('loupe-'),
   LOUPE_DEMO: flag.default(true),
   LOUPE_DEMO_API_KEY: z.string().min(16).default('loupe_demo_0000000000000000'),
   LOUPE_DEMO_TRAFFIC: flag.default(true),
@@ -63,7 +77,16 @@ export interface LoupeConfig {
   subgraphUrls: Record<SubgraphName, string | undefined>;
   demo: { load: boolean; apiKey: string; traffic: boolean };
   /** Server adapters to use instead of the embedded engines; unset means embedded. */
-  servers: { redisUrl?: string; redisKeyPrefix: string; postgresUrl?: string };
+  servers: {
+    redisUrl?: string;
+    redisKeyPrefix: string;
+    postgresUrl?: string;
+    kafkaBrokers?: string[];
+    kafkaTopicPrefix: string;
+    clickhouseUrl?: string;
+    elasticsearchUrl?: string;
+    elasticsearchIndexPrefix: string;
+  };
   logLevel: z.infer<typeof envSchema>['LOUPE_LOG_LEVEL'];
 }
 
@@ -107,6 +130,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       redisUrl: e.LOUPE_REDIS_URL,
       redisKeyPrefix: e.LOUPE_REDIS_KEY_PREFIX,
       postgresUrl: e.LOUPE_POSTGRES_URL,
+      kafkaBrokers: e.LOUPE_KAFKA_BROKERS,
+      kafkaTopicPrefix: e.LOUPE_KAFKA_TOPIC_PREFIX,
+      clickhouseUrl: e.LOUPE_CLICKHOUSE_URL,
+      elasticsearchUrl: e.LOUPE_ELASTICSEARCH_URL,
+      elasticsearchIndexPrefix: e.LOUPE_ELASTICSEARCH_INDEX_PREFIX,
     },
     logLevel: e.LOUPE_LOG_LEVEL,
   };
