@@ -55,13 +55,21 @@ const envSchema = z.object({
     .transform((v) => v.split(','))
     .optional(),
   /** Prefix of every topic and consumer group, so deployments can share one cluster. */
-  LOUPE_KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).max(100).default('loupe.'),
+  LOUPE_KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/)
+    .max(100)
+    .default('loupe.'),
   /** ClickHouse server (HTTP interface) for events and rollups; unset keeps chDB in-process. */
   LOUPE_CLICKHOUSE_URL: z.url().optional(),
   /** Elasticsearch for text search; unset searches in ClickHouse. */
   LOUPE_ELASTICSEARCH_URL: z.url().optional(),
   /** Prefix of every Elasticsearch index, so deployments can share one cluster. */
-  LOUPE_ELASTICSEARCH_INDEX_PREFIX: z.string().regex(/^[a-z0-9._-]+$/).max(100).default('loupe-'),
+  LOUPE_ELASTICSEARCH_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9._-]+$/)
+    .max(100)
+    .default('loupe-'),
   LOUPE_DEMO: flag.default(true),
   LOUPE_DEMO_API_KEY: z.string().min(16).default('loupe_demo_0000000000000000'),
   LOUPE_DEMO_TRAFFIC: flag.default(true),
