@@ -1,0 +1,393 @@
+// Server bus: Kafka through kafkajs. Topics are created on first use with a fixed partition
+// count, keys go through Kafka's own murmur2 partitioner (one account, one partition, in order),
+// the producer is idempotent and waits for every in-sync replica, and a consumer commits a
+// batch's offset only after its handler resolved. Passes `bus.contract.ts` like the memory bus.
+import {
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type LogEntry,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
+import type { Logger } from '../logger.ts';
+import type {
+  Bus,
+  BusBatch,
+  BusConsumer,
+  BusMessage,
+  ConsumerOptions,
+  OutgoingMessage,
+} from './bus.port.ts';
+
+export interface KafkaBusOptions {
+  /** Bootstrap brokers, `host:port`. */
+  brokers: readonly string[];
+  /** Put in front of every topic and group name, so deployments can share a cluster. */
+  prefix?: string;
+  clientId?: string;
+  /** Partitions of each topic the bus creates. Default 8. */
+  partitions?: number;
+  /** Replicas of each topic the bus creates. Default: the broker's default. */
+  replicationFactor?: number;
+  /** First wait before a rejected batch is redelivered; doubles per failure up to `maxRetryMs`. */
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** Told of every rejected batch (the batch is redelivered regardless). */
+  onBatchError?: (error: unknown, batch: BusBatch, group: string) => void;
+  /** How long a publish keeps retrying an unreachable cluster before it rejects. Default 30 s. */
+  publishTimeoutMs?: number;
+  logger?: Logger;
+}
+
+const DEFAULT_MAX_BATCH_SIZE = 1000;
+
+export function createKafkaBus(options: KafkaBusOptions): Bus {
+  const prefix = options.prefix ?? '';
+  const partitions = options.partitions ?? 8;
+  const retryMs = options.retryMs ?? 200;
+  const maxRetryMs = options.maxRetryMs ?? 10_000;
+  const publishTimeoutMs = options.publishTimeoutMs ?? 30_000;
+  const logger = options.logger;
+  const kafka = new Kafka({
+    clientId: options.clientId ?? 'loupe',
+    brokers: [...options.brokers],
+    connectionTimeout: 3000,
+    // Bounded so an unreachable cluster turns into an error the caller can report.
+    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => (entry: LogEntry) => logKafka(logger, entry),
+  });
+  const topicName = (topic: string) => `${prefix}${topic}`;
+  const groupName = (group: string) => `${prefix}${group}`;
+
+  let admin: Promise<Admin> | undefined;
+  const connectedAdmin = () => {
+    admin ??= (async () => {
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    })().catch((error: unknown) => {
+      admin = undefined;
+      throw kafkaError('connecting the admin client', error);
+    });
+    return admin;
+  };
+
+  let producer: Promise<Producer> | undefined;
+  const connectedProducer = () => {
+    producer ??= (async () => {
+      const p = kafka.producer({
+        idempotent: true,
+        // Idempotence keeps order and drops duplicates only with one request in flight.
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: false,
+      });
+      await p.connect();
+      return p;
+    })().catch((error: unknown) => {
+      producer = undefined;
+      throw kafkaError('connecting the producer', error);
+    });
+    return producer;
+  };
+
+  // Topics this process has seen exist: creating is idempotent but costs a round trip.
+  const known = new Map<string, Promise<void>>();
+  const ensureTopic = (topic: string): Promise<void> => {
+    let ready = known.get(topic);
+    if (!ready) {
+      ready = (async () => {
+        const a = await connectedAdmin();
+        await a.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic: topicName(topic),
+              numPartitions: partitions,
+              replicationFactor: options.replicationFactor ?? -1,
+            },
+          ],
+        });
+      })().catch((error: unknown) => {
+        known.delete(topic);
+        throw kafkaError(`creating topic ${topicName(topic)}`, error);
+      });
+      known.set(topic, ready);
+    }
+    return ready;
+  };
+
+  const consumers = new Set<KafkaBusConsumer>();
+
+  return {
+    async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+      if (messages.length === 0) return;
+      const send = async () => {
+        await ensureTopic(topic);
+        const p = await connectedProducer();
+        await p.send({
+          topic: topicName(topic),
+          acks: -1,
+          messages: messages.map((m) => ({ key: m.key, value: m.value })),
+        });
+      };
+      await withTimeout(send(), publishTimeoutMs, `publishing to ${topicName(topic)}`).catch(
+        (error: unknown) => {
+          throw kafkaError(`publishing ${messages.length} messages to ${topicName(topic)}`, error);
+        },
+      );
+    },
+
+    async consume(consumerOptions: ConsumerOptions): Promise<BusConsumer> {
+      await ensureTopic(consumerOptions.topic);
+      const group = groupName(consumerOptions.group);
+      const topic = topicName(consumerOptions.topic);
+      if (consumerOptions.fromBeginning === false) {
+        // Pin a new group to today's end now: Kafka's "latest" is resolved only at its first
+        // fetch, and a message published in between would be skipped.
+        const a = await connectedAdmin();
+        const committed = await a.fetchOffsets({ groupId: group, topics: [topic] });
+        if (committed.every((t) => t.partitions.every((p) => Number(p.offset) < 0))) {
+          const ends = await a.fetchTopicOffsets(topic);
+          await a.setOffsets({
+            groupId: group,
+            topic,
+            partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
+          });
+        }
+      }
+      const consumer = new KafkaBusConsumer(
+        kafka.consumer({
+          groupId: group,
+          // A consumer that dies is replaced within seconds, not the default half-minute.
+          sessionTimeout: 10_000,
+          heartbeatInterval: 1000,
+          rebalanceTimeout: 30_000,
+          // Idle fetches return after this long; it bounds how late a new event is noticed.
+          maxWaitTimeInMs: 50,
+          allowAutoTopicCreation: false,
+        }),
+        {
+          topic,
+          group: consumerOptions.group,
+          handleBatch: consumerOptions.handleBatch,
+          maxBatchSize: consumerOptions.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+          userTopic: consumerOptions.topic,
+          partitions,
+          retryMs,
+          maxRetryMs,
+          onBatchError: options.onBatchError,
+          onClosed: () => consumers.delete(consumer),
+        },
+      );
+      consumers.add(consumer);
+      try {
+        await consumer.start();
+      } catch (error) {
+        await consumer.close();
+        throw kafkaError(`joining group ${group}`, error);
+      }
+      return consumer;
+    },
+
+    async committedOffsets(topic: string, group: string): Promise<Map<number, number>> {
+      const a = await connectedAdmin();
+      const offsets = new Map<number, number>();
+      let fetched;
+      try {
+        fetched = await a.fetchOffsets({ groupId: groupName(group), topics: [topicName(topic)] });
+      } catch (error) {
+        if (unknownTopic(error)) return offsets;
+        throw kafkaError(`reading offsets of group ${groupName(group)}`, error);
+      }
+      const perPartition = fetched.flatMap((t) => t.partitions);
+      const missing = perPartition.filter((p) => Number(p.offset) < 0);
+      if (missing.length === perPartition.length) {
+        const [described] = (await a.describeGroups([groupName(group)])).groups;
+        if (!described || described.state === 'Dead') return offsets;
+      }
+      // A member that has not committed on a partition yet reads it from the oldest message kept.
+      const low =
+        missing.length > 0
+          ? new Map(
+              (await a.fetchTopicOffsets(topicName(topic))).map((o) => [
+                o.partition,
+                Number(o.low),
+              ]),
+            )
+          : new Map<number, number>();
+      for (const p of perPartition) {
+        const offset = Number(p.offset);
+        offsets.set(p.partition, offset >= 0 ? offset : (low.get(p.partition) ?? 0));
+      }
+      return offsets;
+    },
+
+    async endOffsets(topic: string): Promise<Map<number, number>> {
+      const a = await connectedAdmin();
+      try {
+        const ends = await a.fetchTopicOffsets(topicName(topic));
+        return new Map(ends.map((e) => [e.partition, Number(e.high)]));
+      } catch (error) {
+        if (unknownTopic(error)) return new Map();
+        throw kafkaError(`reading end offsets of ${topicName(topic)}`, error);
+      }
+    },
+
+    async close(): Promise<void> {
+      await Promise.all([...consumers].map((c) => c.close()));
+      const closing: Promise<void>[] = [];
+      if (producer)
+        closing.push(
+          producer.then(
+            (p) => p.disconnect(),
+            () => undefined,
+          ),
+        );
+      if (admin)
+        closing.push(
+          admin.then(
+            (a) => a.disconnect(),
+            () => undefined,
+          ),
+        );
+      producer = undefined;
+      admin = undefined;
+      await Promise.all(closing);
+    },
+  };
+}
+
+interface MemberOptions {
+  topic: string;
+  userTopic: string;
+  group: string;
+  partitions: number;
+  handleBatch: (batch: BusBatch) => Promise<void>;
+  maxBatchSize: number;
+  retryMs: number;
+  maxRetryMs: number;
+  onBatchError?: (error: unknown, batch: BusBatch, group: string) => void;
+  onClosed: () => void;
+}
+
+/** One group member: hands each fetched batch to the handler in slices and commits after each. */
+class KafkaBusConsumer implements BusConsumer {
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly options: MemberOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const { consumer, options } = this;
+    const joined = new Promise<void>((resolve) => {
+      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+        off();
+        resolve();
+      });
+    });
+    await consumer.connect();
+    // Where a group with no commit starts; `fromBeginning: false` groups were pinned above.
+    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // Partitions run side by side, so one failing partition does not hold back the others.
+      partitionsConsumedConcurrently: options.partitions,
+      eachBatch: (payload) => this.handle(payload),
+    });
+    await joined;
+  }
+
+  private async handle(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    const { options, consumer } = this;
+    const all: BusMessage[] = batch.messages.map((m) => ({
+      topic: options.userTopic,
+      partition: batch.partition,
+      offset: Number(m.offset),
+      key: m.key?.toString('utf8') ?? '',
+      value: m.value?.toString('utf8') ?? '',
+    }));
+    for (let start = 0; start < all.length; start += options.maxBatchSize) {
+      const slice: BusBatch = {
+        topic: options.userTopic,
+        partition: batch.partition,
+        messages: all.slice(start, start + options.maxBatchSize),
+      };
+      let failures = 0;
+      for (;;) {
+        if (!payload.isRunning() || payload.isStale()) return;
+        try {
+          await options.handleBatch(slice);
+          break;
+        } catch (error) {
+          options.onBatchError?.(error, slice, options.group);
+          const wait = Math.min(options.maxRetryMs, options.retryMs * 2 ** failures++);
+          await sleepWithHeartbeat(wait, heartbeat);
+        }
+      }
+      const last = slice.messages.at(-1)!.offset;
+      payload.resolveOffset(String(last));
+      // Committed synchronously per slice: a crash after this point never re-reads it, and a
+      // crash before it re-reads only this slice.
+      await consumer.commitOffsets([
+        { topic: options.topic, partition: batch.partition, offset: String(last + 1) },
+      ]);
+      await heartbeat();
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.consumer.disconnect();
+      this.options.onClosed();
+    })();
+    return this.closing;
+  }
+}
+
+async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
+    // Waiting out a failing sink must not look like a dead member to the group coordinator.
+    await heartbeat().catch(() => undefined);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function unknownTopic(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    ('type' in error ? error.type === 'UNKNOWN_TOPIC_OR_PARTITION' : false)
+  );
+}
+
+function kafkaError(what: string, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`Kafka: ${what} failed: ${reason}`, { cause: error });
+}
+
+function logKafka(logger: Logger | undefined, { level, log }: LogEntry): void {
+  if (!logger) return;
+  const { message, ...fields } = log;
+  const entry = { ...fields, component: 'kafkajs' };
+  if (level <= KafkaLogLevel.ERROR) logger.error(entry, message);
+  else if (level === KafkaLogLevel.WARN) logger.warn(entry, message);
+  else logger.debug(entry, message);
+}
