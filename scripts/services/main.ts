@@ -4,6 +4,8 @@
 // live under `.loupe/services/`.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { postgresService, redisService } from './debian.ts';
+import { elasticsearchService } from './elasticsearch.ts';
+import { kafkaService } from './kafka.ts';
 import {
   listening,
   logTail,
@@ -13,7 +15,12 @@ import {
   type Service,
 } from './service.ts';
 
-const ALL: readonly (() => Service)[] = [postgresService, redisService];
+const ALL: readonly (() => Service)[] = [
+  postgresService,
+  redisService,
+  elasticsearchService,
+  kafkaService,
+];
 
 async function isReady(service: Service): Promise<boolean> {
   return service.ready ? service.ready() : listening(service.port);
