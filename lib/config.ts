@@ -2,7 +2,8 @@
 // the typed result down; nothing else touches process.env.
 import { z } from 'zod';
 
-export const SERVICES = [
+/** What listens on a port: the gateway, the collector (`ingest`) and each subgraph. */
+export const SERVERS = [
   'gateway',
   'ingest',
   'metrics',
@@ -11,8 +12,8 @@ export const SERVICES = [
   'benchmarking',
   'reports',
 ] as const;
-export type ServiceName = (typeof SERVICES)[number];
-export type SubgraphName = Exclude<ServiceName, 'gateway' | 'ingest'>;
+export type ServerName = (typeof SERVERS)[number];
+export type SubgraphName = Exclude<ServerName, 'gateway' | 'ingest'>;
 export const SUBGRAPHS: readonly SubgraphName[] = [
   'metrics',
   'audience',
@@ -20,6 +21,14 @@ export const SUBGRAPHS: readonly SubgraphName[] = [
   'benchmarking',
   'reports',
 ];
+
+/** The pipeline's consumer roles; on Kafka each may run in its own processes, several times. */
+export const PIPELINE_ROLES = ['olap-sink', 'speed-layer', 'text-pipeline'] as const;
+export type PipelineRole = (typeof PIPELINE_ROLES)[number];
+
+/** Everything a process can run: `ingest` is the collector, the rest are named for themselves. */
+export const SERVICES = [...SERVERS, ...PIPELINE_ROLES] as const;
+export type ServiceName = (typeof SERVICES)[number];
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z
@@ -81,7 +90,7 @@ const envSchema = z.object({
 export interface LoupeConfig {
   host: string;
   dataDir: string;
-  ports: Record<ServiceName, number>;
+  ports: Record<ServerName, number>;
   subgraphUrls: Record<SubgraphName, string | undefined>;
   demo: { load: boolean; apiKey: string; traffic: boolean };
   /** Server adapters to use instead of the embedded engines; unset means embedded. */
@@ -154,7 +163,7 @@ export function throwawayEnv(options: {
   apiKey: string;
   logLevel: string;
 }): Record<string, string> {
-  const ports = Object.fromEntries(SERVICES.map((s) => [`LOUPE_${s.toUpperCase()}_PORT`, '0']));
+  const ports = Object.fromEntries(SERVERS.map((s) => [`LOUPE_${s.toUpperCase()}_PORT`, '0']));
   return {
     ...ports,
     LOUPE_DATA_DIR: options.dataDir,

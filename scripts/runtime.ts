@@ -5,8 +5,19 @@ import { join } from 'node:path';
 import { createApiKeyAuthenticator } from '../lib/auth/api-key.auth.ts';
 import type { Authenticator } from '../lib/auth/caller.ts';
 import { createCache } from '../lib/cache/cache.ts';
+import type { Bus } from '../lib/bus/bus.port.ts';
+import { createKafkaBus } from '../lib/bus/kafka.bus.ts';
 import { createMemoryBus } from '../lib/bus/memory.bus.ts';
-import { SUBGRAPHS, type LoupeConfig, type ServiceName, type SubgraphName } from '../lib/config.ts';
+import {
+  ConfigError,
+  PIPELINE_ROLES,
+  SERVICES,
+  SUBGRAPHS,
+  type LoupeConfig,
+  type PipelineRole,
+  type ServiceName,
+  type SubgraphName,
+} from '../lib/config.ts';
 import type { ServedGraphQL } from '../lib/graphql/serve.ts';
 import { createMemoryLiveStore } from '../lib/live/memory.live.ts';
 import { createRedisLiveStore } from '../lib/live/redis.live.ts';
@@ -24,10 +35,12 @@ import { createPostgresMeta } from '../lib/meta/postgres.meta.ts';
 import { createChdbOlap } from '../lib/olap/chdb.olap.ts';
 import { applyOlapSchema } from '../lib/olap/olap-schema.ts';
 import { createClickHouseSearch } from '../lib/search/clickhouse.search.ts';
+import { createElasticsearchSearch } from '../lib/search/elasticsearch.search.ts';
+import type { SearchIndex } from '../lib/search/search.port.ts';
 import { startGateway } from '../gateway/main.ts';
 import type { Platform } from '../schema/event-envelope.ts';
 import { serveCollector, type ServedCollector } from '../ingest/collector/collector.server.ts';
-import { startPipeline, type Pipeline } from '../ingest/pipeline/pipeline.ts';
+import { startPipeline, type Pipeline, type Stage } from '../ingest/pipeline/pipeline.ts';
 import { createTextConsumer } from '../ingest/pipeline/text.consumer.ts';
 import { startAudienceSubgraph } from '../subgraphs/audience/main.ts';
 import { startBenchmarkingSubgraph } from '../subgraphs/benchmarking/main.ts';
@@ -46,6 +59,12 @@ export interface RunningLoupe {
   close(): Promise<void>;
 }
 
+const STAGES: Record<PipelineRole, Stage> = {
+  'olap-sink': 'olapSink',
+  'speed-layer': 'speedLayer',
+  'text-pipeline': 'text',
+};
+
 export interface StartOptions {
   services?: readonly ServiceName[];
   logger?: Logger;
@@ -55,7 +74,19 @@ export async function startLoupe(
   config: LoupeConfig,
   options: StartOptions = {},
 ): Promise<RunningLoupe> {
-  const services = new Set<ServiceName>(options.services ?? ['ingest', ...SUBGRAPHS, 'gateway']);
+  const services = new Set<ServiceName>(options.services ?? SERVICES);
+  const roles = PIPELINE_ROLES.filter((role) => services.has(role));
+  if (!config.servers.kafkaBrokers) {
+    // The in-process bus reaches only this process: its producers and consumers must share it.
+    const ingestRoles = ['ingest', ...PIPELINE_ROLES] as const;
+    const here = ingestRoles.filter((r) => services.has(r));
+    if (here.length > 0 && here.length < ingestRoles.length) {
+      throw new ConfigError(
+        `${here.join(', ')} without ${ingestRoles.filter((r) => !services.has(r)).join(', ')} ` +
+          'needs a shared bus: set LOUPE_KAFKA_BROKERS, or run the ingest roles together',
+      );
+    }
+  }
   const logger = options.logger;
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -76,7 +107,13 @@ export async function startLoupe(
     await migrate(meta);
     await ensureDemoOrganisation(meta, config.demo.apiKey);
 
-    const bus = createMemoryBus({ partitions: 4 });
+    const bus: Bus = config.servers.kafkaBrokers
+      ? createKafkaBus({
+          brokers: config.servers.kafkaBrokers,
+          prefix: config.servers.kafkaTopicPrefix,
+          logger,
+        })
+      : createMemoryBus({ partitions: 4 });
     closers.push(() => bus.close());
     const live = config.servers.redisUrl
       ? createRedisLiveStore({
@@ -85,7 +122,13 @@ export async function startLoupe(
         })
       : createMemoryLiveStore();
     closers.push(() => live.close());
-    const search = createClickHouseSearch(olap);
+    const search: SearchIndex = config.servers.elasticsearchUrl
+      ? createElasticsearchSearch({
+          url: config.servers.elasticsearchUrl,
+          indexPrefix: config.servers.elasticsearchIndexPrefix,
+        })
+      : createClickHouseSearch(olap);
+    closers.push(() => search.close());
     const authenticate: Authenticator = createApiKeyAuthenticator(
       meta,
       createCache({ namespace: 'api-keys', ttlMs: 30_000 }),
@@ -108,15 +151,18 @@ export async function startLoupe(
 
     let pipeline: Pipeline | undefined;
     let collector: ServedCollector | undefined;
-    if (services.has('ingest')) {
+    if (roles.length > 0) {
       pipeline = await startPipeline({
         bus,
         olap,
         live,
         text: createTextConsumer({ olap, search, logger }),
         logger,
+        stages: roles.map((role) => STAGES[role]),
       });
       closers.push(() => pipeline!.close());
+    }
+    if (services.has('ingest')) {
       collector = await serveCollector({
         bus,
         authenticate,

@@ -1,7 +1,13 @@
 // `npm start`: every service in one process on the embedded stores, with demo data and a trickle
 // of live demo traffic. `npm start -- --service metrics` runs only the named service(s).
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, SERVICES, type ServiceName } from '../lib/config.ts';
+import {
+  ConfigError,
+  loadConfig,
+  PIPELINE_ROLES,
+  SERVICES,
+  type ServiceName,
+} from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import type { EventInput } from '../schema/event-envelope.ts';
 import { demoTraffic, generateDemoHistory } from './demo/demo-data.ts';
@@ -12,13 +18,19 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 function parseServices(values: string[] | undefined): ServiceName[] | undefined {
   if (!values?.length) return undefined;
-  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim());
+  const names = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    // `pipeline` names every consumer role at once.
+    .flatMap((v) => (v === 'pipeline' ? PIPELINE_ROLES : [v]));
   for (const name of names) {
     if (!(SERVICES as readonly string[]).includes(name)) {
-      throw new ConfigError(`unknown service "${name}"; choose from ${SERVICES.join(', ')}`);
+      throw new ConfigError(
+        `unknown service "${name}"; choose from ${SERVICES.join(', ')} or pipeline`,
+      );
     }
   }
-  return names as ServiceName[];
+  return [...new Set(names)] as ServiceName[];
 }
 
 async function postEvents(ingestUrl: string, apiKey: string, events: readonly EventInput[]) {

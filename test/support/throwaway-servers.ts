@@ -45,3 +45,30 @@ export function throwawayRedis(): { url: string; keyPrefix: string; clear(): Pro
     },
   };
 }
+
+export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
+export const DEFAULT_ELASTICSEARCH_URL = 'http://127.0.0.1:9200';
+
+/** Kafka brokers and a fresh topic/group prefix: a run's topics never meet another run's. */
+export function throwawayKafka(): { brokers: string; topicPrefix: string } {
+  const brokers = loadConfig().servers.kafkaBrokers?.join(',') ?? DEFAULT_KAFKA_BROKERS;
+  return { brokers, topicPrefix: `loupe-test-${randomBytes(4).toString('hex')}.` };
+}
+
+/** An Elasticsearch URL and a fresh index prefix; `drop` deletes every index under it. */
+export function throwawayElasticsearch(): {
+  url: string;
+  indexPrefix: string;
+  drop(): Promise<void>;
+} {
+  const url = loadConfig().servers.elasticsearchUrl ?? DEFAULT_ELASTICSEARCH_URL;
+  const indexPrefix = `loupe-test-${randomBytes(4).toString('hex')}-`;
+  return {
+    url,
+    indexPrefix,
+    async drop() {
+      // Plain HTTP: the index is the adapter's business, the test only clears up after itself.
+      await fetch(`${url}/${indexPrefix}*`, { method: 'DELETE' });
+    },
+  };
+}
