@@ -1,0 +1,236 @@
+// Server search: one Elasticsearch index per deployment (`<prefix>texts`). The integ-test
+// distribution has no analysis-common module, so no tokenizer can split text the way
+// `searchWords` does; the adapter splits it itself and indexes the words as exact keywords, so
+// the query and the index agree on every word boundary by construction.
+import { Client, errors } from '@elastic/elasticsearch';
+import type { SearchHit, SearchIndex, SearchQuery, TextDocument, TextKind } from './search.port.ts';
+import { MAX_SEARCH_WORDS, searchWords } from './search-words.ts';
+
+export interface ElasticsearchSearchOptions {
+  /** Base URL of the cluster, e.g. `http://127.0.0.1:9200`. */
+  url: string;
+  /** Prefix of the index name, so deployments (and test runs) can share one cluster. */
+  indexPrefix: string;
+  /** Milliseconds one request may take before it fails. */
+  requestTimeoutMs?: number;
+  /** Retries after a connection error or a 502/503/504; each waits a backoff of 1 s or more. */
+  maxRetries?: number;
+  /** Documents per bulk request. */
+  bulkSize?: number;
+  /**
+   * How `index()` makes its documents searchable before it resolves: `now` refreshes the index
+   * (fast, but each call writes a small segment); `wait_for` waits for the next periodic refresh
+   * (up to `index.refresh_interval`, 1 s by default, per bulk request; cheaper under heavy load).
+   */
+  refresh?: 'now' | 'wait_for';
+}
+
+/** What is stored per document; `_source` carries it back. */
+interface Source {
+  org: string;
+  id: string;
+  kind: TextKind;
+  account: string;
+  platform: string;
+  post: string | null;
+  text: string;
+  /** `searchWords(text)`: the only indexed form of the text. */
+  words: string[];
+  sentiment: number;
+  at: number;
+  version: number;
+}
+
+const keyword = { type: 'keyword' } as const;
+
+const MAPPINGS = {
+  dynamic: 'strict',
+  properties: {
+    org: keyword,
+    id: keyword,
+    kind: keyword,
+    account: keyword,
+    platform: keyword,
+    post: keyword,
+    // Lucene refuses terms over 32766 bytes; 8191 characters stay below it in any encoding.
+    words: { type: 'keyword', ignore_above: 8191 },
+    text: { type: 'text', index: false },
+    sentiment: { type: 'float' },
+    at: { type: 'date', format: 'epoch_millis' },
+    version: { type: 'long' },
+  },
+} as const;
+
+interface ErrorBody {
+  error?: ErrorCause & { root_cause?: ErrorCause[] };
+}
+interface ErrorCause {
+  type?: string;
+  reason?: string;
+}
+
+/** An Error naming Elasticsearch and its reason, the driver's error as its cause. */
+function failure(action: string, error: unknown): Error {
+  let reason = error instanceof Error ? error.message : String(error);
+  if (error instanceof errors.ResponseError) {
+    const detail = (error.body as ErrorBody | undefined)?.error;
+    // The root cause says why; the outer error is often just "all shards failed".
+    const cause = detail?.root_cause?.[0] ?? detail;
+    if (cause?.reason) reason = `${cause.type ?? 'error'}: ${cause.reason}`;
+    reason = `HTTP ${error.statusCode ?? '?'} ${reason}`;
+  }
+  return new Error(`Elasticsearch ${action} failed: ${reason}`, { cause: error });
+}
+
+const alreadyExists = (error: unknown) =>
+  error instanceof errors.ResponseError &&
+  (error.body as ErrorBody | undefined)?.error?.type === 'resource_already_exists_exception';
+
+export function createElasticsearchSearch({
+  url,
+  indexPrefix,
+  requestTimeoutMs = 10_000,
+  maxRetries = 1,
+  bulkSize = 1000,
+  refresh = 'now',
+}: ElasticsearchSearchOptions): SearchIndex {
+  const client = new Client({ node: url, requestTimeout: requestTimeoutMs, maxRetries });
+  const index = `${indexPrefix}texts`;
+
+  let created: Promise<void> | undefined;
+  /** Creates the index on first use; another process creating it first is as good. */
+  const ensureIndex = () =>
+    (created ??= client.indices.create({ index, mappings: MAPPINGS }).then(
+      () => undefined,
+      (error: unknown) => {
+        if (alreadyExists(error)) return;
+        created = undefined;
+        throw failure(`creating index ${index}`, error);
+      },
+    ));
+
+  /** Indexes one chunk; returns what Elasticsearch refused, other than older versions. */
+  async function bulk(documents: readonly TextDocument[], now: number): Promise<string[]> {
+    const operations = documents.flatMap((d) => {
+      const version = d.version ?? now;
+      const source: Source = {
+        org: d.orgId,
+        id: d.id,
+        kind: d.kind,
+        account: d.accountId,
+        platform: d.platform,
+        post: d.postId,
+        text: d.text,
+        words: searchWords(d.text),
+        sentiment: d.sentiment,
+        at: d.at,
+        version,
+      };
+      // External versions make Elasticsearch keep the highest: an equal one still replaces (a
+      // re-index), a lower one is refused with a conflict, which is the outcome we want.
+      const action = {
+        _id: JSON.stringify([d.orgId, d.id]),
+        version,
+        version_type: 'external_gte' as const,
+      };
+      return [{ index: action }, source];
+    });
+    const response = await client
+      .bulk({ index, operations, refresh: refresh === 'wait_for' ? 'wait_for' : false })
+      .catch((error: unknown) => {
+        throw failure('bulk indexing', error);
+      });
+    if (!response.errors) return [];
+    return response.items.flatMap((item) => {
+      const result = item.index;
+      if (!result?.error || result.error.type === 'version_conflict_engine_exception') return [];
+      return [`${result._id}: ${result.error.type}: ${result.error.reason ?? ''}`];
+    });
+  }
+
+  return {
+    async index(documents: readonly TextDocument[]): Promise<void> {
+      if (documents.length === 0) return;
+      await ensureIndex();
+      const now = Date.now();
+      const failed: string[] = [];
+      for (let i = 0; i < documents.length; i += bulkSize) {
+        failed.push(...(await bulk(documents.slice(i, i + bulkSize), now)));
+      }
+      // Refreshed even after refusals, so what was accepted is searchable when this settles.
+      if (refresh === 'now') {
+        await client.indices.refresh({ index }).catch((error: unknown) => {
+          throw failure(`refreshing index ${index}`, error);
+        });
+      }
+      if (failed.length > 0) {
+        throw new Error(
+          `Elasticsearch bulk indexing failed for ${failed.length} of ${documents.length} ` +
+            `documents: ${failed.slice(0, 3).join('; ')}`,
+        );
+      }
+    },
+
+    async search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }> {
+      if (!Number.isInteger(query.limit) || query.limit < 1) {
+        throw new RangeError(`limit must be a positive integer, got ${query.limit}`);
+      }
+      const words = searchWords(query.text);
+      if (words.length > MAX_SEARCH_WORDS) {
+        throw new RangeError(`at most ${MAX_SEARCH_WORDS} words per search, got ${words.length}`);
+      }
+      if (words.length === 0 || query.accountIds?.length === 0 || query.kinds?.length === 0) {
+        return { total: 0, hits: [] };
+      }
+      await ensureIndex();
+
+      // The organisation is always a filter: tenants share the index.
+      const filter: object[] = [{ term: { org: query.orgId } }];
+      if (query.accountIds) filter.push({ terms: { account: query.accountIds } });
+      if (query.kinds) filter.push({ terms: { kind: query.kinds } });
+      if (query.from !== undefined || query.to !== undefined) {
+        filter.push({ range: { at: { gte: query.from, lt: query.to } } });
+      }
+      const response = await client
+        .search<Source>({
+          index,
+          size: query.limit,
+          track_total_hits: true,
+          // Every word must match; as scoring clauses they rank rarer words higher.
+          track_scores: true,
+          query: { bool: { must: words.map((w) => ({ term: { words: w } })), filter } },
+          sort: [{ at: 'desc' }, { id: 'desc' }],
+          _source_excludes: ['words', 'version'],
+        })
+        .catch((error: unknown) => {
+          throw failure('search', error);
+        });
+      const total = response.hits.total;
+      return {
+        total: typeof total === 'number' ? total : (total?.value ?? 0),
+        hits: response.hits.hits.flatMap((hit) => {
+          const s = hit._source;
+          if (!s) return [];
+          return [
+            {
+              score: hit._score ?? 0,
+              document: {
+                orgId: s.org,
+                id: s.id,
+                kind: s.kind,
+                accountId: s.account,
+                platform: s.platform,
+                postId: s.post ?? null,
+                text: s.text,
+                sentiment: s.sentiment,
+                at: s.at,
+              },
+            },
+          ];
+        }),
+      };
+    },
+
+    close: () => client.close(),
+  };
+}
