@@ -1,0 +1,106 @@
+// The search contract against a real Elasticsearch (LOUPE_ELASTICSEARCH_URL, else the local
+// default that `npm run services -- up` starts). Every index carries a per-run prefix and is
+// deleted afterwards.
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../config.ts';
+import { createElasticsearchSearch } from './elasticsearch.search.ts';
+import { searchContract } from './search.contract.ts';
+import type { TextDocument } from './search.port.ts';
+
+const url = loadConfig().servers.elasticsearchUrl ?? 'http://127.0.0.1:9200';
+const prefix = `loupe-test-${randomBytes(4).toString('hex')}-`;
+
+afterAll(async () => {
+  // By name: wildcard deletes are refused by default (action.destructive_requires_name).
+  const listed = await fetch(`${url}/_cat/indices/${prefix}*?format=json&h=index`);
+  const indices = (await listed.json()) as { index: string }[];
+  for (const { index } of indices) await fetch(`${url}/${index}`, { method: 'DELETE' });
+});
+
+searchContract('elasticsearch', async () =>
+  createElasticsearchSearch({ url, indexPrefix: prefix }),
+);
+
+const doc = (id: string, text: string, overrides: Partial<TextDocument> = {}): TextDocument => ({
+  orgId: 'org-es',
+  id,
+  kind: 'comment',
+  accountId: 'acct',
+  platform: 'instagram',
+  postId: 'post',
+  text,
+  sentiment: 0,
+  at: 1_700_000_000_000,
+  ...overrides,
+});
+
+describe('elasticsearch search', () => {
+  test('ignores replayed older versions across calls and bulk chunks, indexing the rest', async () => {
+    const search = createElasticsearchSearch({ url, indexPrefix: prefix, bulkSize: 3 });
+    const orgId = `org-replay-${randomBytes(4).toString('hex')}`;
+    const ids = Array.from({ length: 7 }, (_, i) => `r${i}`);
+    await search.index(ids.map((id) => doc(id, 'current wording', { orgId, version: 20 })));
+    await search.index([
+      ...ids.map((id) => doc(id, 'stale wording', { orgId, version: 10 })),
+      doc('fresh', 'stale wording arrived', { orgId, version: 10 }),
+    ]);
+    expect((await search.search({ orgId, text: 'current', limit: 10 })).total).toBe(7);
+    const stale = await search.search({ orgId, text: 'stale', limit: 10 });
+    expect(stale.hits.map((h) => h.document.id)).toEqual(['fresh']);
+    await search.close();
+  });
+
+  test('splits words exactly as searchWords does, not as the standard analyzer', async () => {
+    const search = createElasticsearchSearch({ url, indexPrefix: prefix });
+    const orgId = `org-words-${randomBytes(4).toString('hex')}`;
+    await search.index([doc('w', "Don't STOP_now at 東京 x1.5", { orgId })]);
+    // The standard analyzer would keep "don't", "stop_now" and "x1.5" whole and split 東京.
+    for (const text of ["don't", 'don t', 'STOP', 'now', 'stop_now', '東京', 'x1.5', '5']) {
+      expect((await search.search({ orgId, text, limit: 5 })).total, text).toBe(1);
+    }
+    for (const text of ['dont', 'stopnow', '東', 'x15']) {
+      expect((await search.search({ orgId, text, limit: 5 })).total, text).toBe(0);
+    }
+    await search.close();
+  });
+
+  test("with refresh 'wait_for', a resolved index() is searchable too", async () => {
+    const search = createElasticsearchSearch({ url, indexPrefix: prefix, refresh: 'wait_for' });
+    const orgId = `org-wait-${randomBytes(4).toString('hex')}`;
+    await search.index([doc('w', 'patiently indexed', { orgId })]);
+    expect((await search.search({ orgId, text: 'patiently', limit: 5 })).total).toBe(1);
+    await search.close();
+  });
+
+  test('creates its index once, even when two instances race for it', async () => {
+    const indexPrefix = `${prefix}race-`;
+    const a = createElasticsearchSearch({ url, indexPrefix });
+    const b = createElasticsearchSearch({ url, indexPrefix });
+    await Promise.all([a.index([doc('a', 'first racer')]), b.index([doc('b', 'second racer')])]);
+    expect((await a.search({ orgId: 'org-es', text: 'racer', limit: 5 })).total).toBe(2);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test('rejects a document Elasticsearch refuses, naming the reason', async () => {
+    const search = createElasticsearchSearch({ url, indexPrefix: prefix });
+    const orgId = `org-refused-${randomBytes(4).toString('hex')}`;
+    // Past the largest date Elasticsearch stores, so only this document of the bulk fails.
+    const refused = doc('far', 'far future', { orgId, at: 1e20 });
+    await expect(search.index([doc('ok', 'near future', { orgId }), refused])).rejects.toThrow(
+      /^Elasticsearch bulk indexing failed for 1 of 2 documents: .*\[at\]/,
+    );
+    expect((await search.search({ orgId, text: 'future', limit: 5 })).total).toBe(1);
+    await search.close();
+  });
+
+  test('rejects a search on an unreachable server with a reason, within seconds', async () => {
+    const search = createElasticsearchSearch({ url: 'http://127.0.0.1:1', indexPrefix: prefix });
+    const started = Date.now();
+    await expect(search.search({ orgId: 'o', text: 'anything', limit: 1 })).rejects.toThrow(
+      /^Elasticsearch creating index .* failed: .*ECONNREFUSED/,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    await search.close();
+  });
+});
