@@ -196,6 +196,35 @@ export function busContract(name: string, create: () => Promise<Bus>): void {
       expect(new Set(sink.values())).toEqual(new Set(fresh.map((m) => m.value)));
     });
 
+    test('starts a new group at the given offsets, and an existing group where it left off', async () => {
+      const topic = unique('topic');
+      await bus.publish(topic, numbered(400, 40));
+      const end = await bus.endOffsets(topic);
+      const startAt = new Map([...end].map(([p, offset]) => [p, Math.floor(offset / 2)]));
+      const group = unique('group');
+      const sink = collector();
+      const first = await consume({ topic, group, handleBatch: sink.handleBatch, startAt });
+      const expected = [...end].reduce((n, [p, offset]) => n + offset - startAt.get(p)!, 0);
+      await waitFor(() => sink.messages.length >= expected, 'the second halves');
+      expect(sink.messages).toHaveLength(expected);
+      for (const m of sink.messages)
+        expect(m.offset).toBeGreaterThanOrEqual(startAt.get(m.partition)!);
+      await waitFor(async () => {
+        const committed = await bus.committedOffsets(topic, group);
+        return [...end].every(([p, offset]) => offset === 0 || committed.get(p) === offset);
+      }, 'the commits');
+      await first.close();
+
+      // Committed offsets win over startAt: nothing is read twice.
+      const again = collector();
+      await consume({ topic, group, handleBatch: again.handleBatch, startAt: new Map([[0, 0]]) });
+      await bus.publish(topic, numbered(40, 40, 'later'));
+      await waitFor(() => again.messages.length >= 40, 'the later messages');
+      expect(new Set(again.values())).toEqual(
+        new Set(numbered(40, 40, 'later').map((m) => m.value)),
+      );
+    });
+
     test('delivers 50,000 messages to each of two groups, in batches of one partition', async () => {
       const topic = unique('topic');
       const total = 50_000;

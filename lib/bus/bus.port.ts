@@ -1,5 +1,5 @@
 // The bus: an append-only log split into partitions by key, read by consumer groups.
-// Embedded: `memory.bus.ts`. Server: Kafka (next issue). Both pass `bus.contract.ts`.
+// Embedded: `memory.bus.ts`. Server: `kafka.bus.ts`. Both pass `bus.contract.ts`.
 
 export interface OutgoingMessage {
   /** Partition key: the account, so one account's events stay in order. */
@@ -39,6 +39,11 @@ export interface ConsumerOptions {
    * messages published after it joined.
    */
   fromBeginning?: boolean;
+  /**
+   * For a group with no committed offset: where to start on the listed partitions (clamped to
+   * the messages kept), overriding `fromBeginning` there. Replays and backfills use it.
+   */
+  startAt?: ReadonlyMap<number, number>;
 }
 
 export interface BusConsumer {

@@ -123,6 +123,34 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
 
   const consumers = new Set<KafkaBusConsumer>();
 
+  /**
+   * Commits starting offsets for a group that has none: Kafka resolves "latest" only at a
+   * member's first fetch, so a message published in between would be skipped, and a replay's
+   * start offsets must hold before the first fetch too.
+   */
+  const pinNewGroup = async (group: string, topic: string, o: ConsumerOptions) => {
+    const a = await connectedAdmin();
+    const committed = await a.fetchOffsets({ groupId: group, topics: [topic] });
+    if (committed.some((t) => t.partitions.some((p) => Number(p.offset) >= 0))) return;
+    const kept = await a.fetchTopicOffsets(topic);
+    await a.setOffsets({
+      groupId: group,
+      topic,
+      partitions: kept.map((k) => {
+        const low = Number(k.low);
+        const high = Number(k.high);
+        const at = o.startAt?.get(k.partition);
+        const start =
+          at === undefined
+            ? o.fromBeginning === false
+              ? high
+              : low
+            : Math.min(Math.max(at, low), high);
+        return { partition: k.partition, offset: String(start) };
+      }),
+    });
+  };
+
   return {
     async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
       if (messages.length === 0) return;
@@ -146,19 +174,8 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       await ensureTopic(consumerOptions.topic);
       const group = groupName(consumerOptions.group);
       const topic = topicName(consumerOptions.topic);
-      if (consumerOptions.fromBeginning === false) {
-        // Pin a new group to today's end now: Kafka's "latest" is resolved only at its first
-        // fetch, and a message published in between would be skipped.
-        const a = await connectedAdmin();
-        const committed = await a.fetchOffsets({ groupId: group, topics: [topic] });
-        if (committed.every((t) => t.partitions.every((p) => Number(p.offset) < 0))) {
-          const ends = await a.fetchTopicOffsets(topic);
-          await a.setOffsets({
-            groupId: group,
-            topic,
-            partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
-          });
-        }
+      if (consumerOptions.fromBeginning === false || consumerOptions.startAt) {
+        await pinNewGroup(group, topic, consumerOptions);
       }
       const consumer = new KafkaBusConsumer(
         kafka.consumer({
@@ -331,7 +348,11 @@ class KafkaBusConsumer implements BusConsumer {
         } catch (error) {
           options.onBatchError?.(error, slice, options.group);
           const wait = Math.min(options.maxRetryMs, options.retryMs * 2 ** failures++);
-          await sleepWithHeartbeat(wait, heartbeat);
+          await sleepWithHeartbeat(
+            wait,
+            heartbeat,
+            () => payload.isRunning() && !payload.isStale(),
+          );
         }
       }
       const last = slice.messages.at(-1)!.offset;
@@ -354,9 +375,14 @@ class KafkaBusConsumer implements BusConsumer {
   }
 }
 
-async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+async function sleepWithHeartbeat(
+  ms: number,
+  heartbeat: () => Promise<void>,
+  wanted: () => boolean,
+): Promise<void> {
   const until = Date.now() + ms;
-  while (Date.now() < until) {
+  // A member that is closing or lost its partition stops waiting: someone else redelivers.
+  while (Date.now() < until && wanted()) {
     await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
     // Waiting out a failing sink must not look like a dead member to the group coordinator.
     await heartbeat().catch(() => undefined);

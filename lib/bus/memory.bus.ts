@@ -180,9 +180,14 @@ class Group {
     readonly topic: Topic,
     readonly name: string,
     fromBeginning: boolean,
+    startAt: ReadonlyMap<number, number> = new Map(),
   ) {
     this.committed = topic.logs.map(() => undefined);
-    this.initial = topic.logs.map((log) => (fromBeginning ? log.start : log.end));
+    this.initial = topic.logs.map((log, p) => {
+      const at = startAt.get(p);
+      if (at === undefined) return fromBeginning ? log.start : log.end;
+      return Math.min(Math.max(at, log.start), log.end);
+    });
     this.workers = topic.logs.map((_, p) => new PartitionWorker(bus, this, p));
   }
 
@@ -278,7 +283,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
       const topic = topicNamed(options.topic);
       let group = topic.groups.get(options.group);
       if (!group) {
-        group = new Group(state, topic, options.group, fromBeginning);
+        group = new Group(state, topic, options.group, fromBeginning, options.startAt);
         topic.groups.set(options.group, group);
       }
       const member: Member = {
