@@ -1,13 +1,8 @@
 // The composition root: builds the stores from configuration and starts the requested services
 // (all of them by default) in this process. `scripts/start.ts` is its command line; the
 // end-to-end tests and benchmarks start the product through it too.
-import { join } from 'node:path';
 import { createApiKeyAuthenticator } from '../lib/auth/api-key.auth.ts';
 import type { Authenticator } from '../lib/auth/caller.ts';
-import { createCache } from '../lib/cache/cache.ts';
-import type { Bus } from '../lib/bus/bus.port.ts';
-import { createKafkaBus } from '../lib/bus/kafka.bus.ts';
-import { createMemoryBus } from '../lib/bus/memory.bus.ts';
 import {
   ConfigError,
   PIPELINE_ROLES,
@@ -19,8 +14,6 @@ import {
   type SubgraphName,
 } from '../lib/config.ts';
 import type { ServedGraphQL } from '../lib/graphql/serve.ts';
-import { createMemoryLiveStore } from '../lib/live/memory.live.ts';
-import { createRedisLiveStore } from '../lib/live/redis.live.ts';
 import type { Logger } from '../lib/logger.ts';
 import {
   createApiKey,
@@ -29,15 +22,8 @@ import {
   listTrackedAccounts,
   upsertTrackedAccounts,
 } from '../lib/meta/accounts.repo.ts';
-import { migrate } from '../lib/meta/migrate.ts';
-import { createPgliteMeta } from '../lib/meta/pglite.meta.ts';
-import { createPostgresMeta } from '../lib/meta/postgres.meta.ts';
-import { createChdbOlap } from '../lib/olap/chdb.olap.ts';
-import { applyOlapSchema } from '../lib/olap/olap-schema.ts';
-import { createClickHouseSearch } from '../lib/search/clickhouse.search.ts';
-import { createElasticsearchSearch } from '../lib/search/elasticsearch.search.ts';
-import type { SearchIndex } from '../lib/search/search.port.ts';
 import { startGateway } from '../gateway/main.ts';
+import { openStores } from './stores.ts';
 import type { Platform } from '../schema/event-envelope.ts';
 import { serveCollector, type ServedCollector } from '../ingest/collector/collector.server.ts';
 import { startPipeline, type Pipeline, type Stage } from '../ingest/pipeline/pipeline.ts';
@@ -95,43 +81,14 @@ export async function startLoupe(
   };
 
   try {
-    const olap = createChdbOlap({ dataDir: join(config.dataDir, 'olap') });
-    closers.push(() => olap.close());
-    await applyOlapSchema(olap);
-
-    // A configured server wins over the embedded default, store by store.
-    const meta = config.servers.postgresUrl
-      ? await createPostgresMeta({ url: config.servers.postgresUrl })
-      : await createPgliteMeta({ dataDir: join(config.dataDir, 'meta') });
-    closers.push(() => meta.close());
-    await migrate(meta);
+    const stores = await openStores(config, logger);
+    closers.push(() => stores.close());
+    const { olap, meta, bus, live, search } = stores;
     await ensureDemoOrganisation(meta, config.demo.apiKey);
 
-    const bus: Bus = config.servers.kafkaBrokers
-      ? createKafkaBus({
-          brokers: config.servers.kafkaBrokers,
-          prefix: config.servers.kafkaTopicPrefix,
-          logger,
-        })
-      : createMemoryBus({ partitions: 4 });
-    closers.push(() => bus.close());
-    const live = config.servers.redisUrl
-      ? createRedisLiveStore({
-          url: config.servers.redisUrl,
-          keyPrefix: config.servers.redisKeyPrefix,
-        })
-      : createMemoryLiveStore();
-    closers.push(() => live.close());
-    const search: SearchIndex = config.servers.elasticsearchUrl
-      ? createElasticsearchSearch({
-          url: config.servers.elasticsearchUrl,
-          indexPrefix: config.servers.elasticsearchIndexPrefix,
-        })
-      : createClickHouseSearch(olap);
-    closers.push(() => search.close());
     const authenticate: Authenticator = createApiKeyAuthenticator(
       meta,
-      createCache({ namespace: 'api-keys', ttlMs: 30_000 }),
+      stores.cache('api-keys', 30_000),
     );
 
     // Accounts already registered by this process: most batches name no new account, and then

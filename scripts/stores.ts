@@ -1,0 +1,92 @@
+// Builds every store from configuration: a configured server wins over the embedded default,
+// store by store. The runtime and the operator commands (replay) open their stores here.
+import { join } from 'node:path';
+import type { Bus } from '../lib/bus/bus.port.ts';
+import { createKafkaBus } from '../lib/bus/kafka.bus.ts';
+import { createMemoryBus } from '../lib/bus/memory.bus.ts';
+import type { Keyv } from 'keyv';
+import { createCache } from '../lib/cache/cache.ts';
+import { createRedisCacheStores } from '../lib/cache/redis.cache.ts';
+import type { LoupeConfig } from '../lib/config.ts';
+import type { LiveStore } from '../lib/live/live.port.ts';
+import { createMemoryLiveStore } from '../lib/live/memory.live.ts';
+import { createRedisLiveStore } from '../lib/live/redis.live.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { MetaStore } from '../lib/meta/meta.port.ts';
+import { migrate } from '../lib/meta/migrate.ts';
+import { createPgliteMeta } from '../lib/meta/pglite.meta.ts';
+import { createPostgresMeta } from '../lib/meta/postgres.meta.ts';
+import { createChdbOlap } from '../lib/olap/chdb.olap.ts';
+import { createClickHouseOlap } from '../lib/olap/clickhouse.olap.ts';
+import type { Olap } from '../lib/olap/olap.port.ts';
+import { applyOlapSchema } from '../lib/olap/olap-schema.ts';
+import { createClickHouseSearch } from '../lib/search/clickhouse.search.ts';
+import { createElasticsearchSearch } from '../lib/search/elasticsearch.search.ts';
+import type { SearchIndex } from '../lib/search/search.port.ts';
+
+export interface Stores {
+  olap: Olap;
+  meta: MetaStore;
+  bus: Bus;
+  live: LiveStore;
+  search: SearchIndex;
+  /** A cache under its own namespace: in memory, or on Redis when one is configured. */
+  cache<Value>(namespace: string, ttlMs: number): Keyv<Value>;
+  /** Closes in reverse order of opening. */
+  close(): Promise<void>;
+}
+
+export async function openStores(config: LoupeConfig, logger?: Logger): Promise<Stores> {
+  const { servers } = config;
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    const olap = servers.clickhouseUrl
+      ? createClickHouseOlap({ url: servers.clickhouseUrl })
+      : createChdbOlap({ dataDir: join(config.dataDir, 'olap') });
+    closers.push(() => olap.close());
+    await applyOlapSchema(olap);
+
+    const meta = servers.postgresUrl
+      ? await createPostgresMeta({ url: servers.postgresUrl })
+      : await createPgliteMeta({ dataDir: join(config.dataDir, 'meta') });
+    closers.push(() => meta.close());
+    await migrate(meta);
+
+    const bus: Bus = servers.kafkaBrokers
+      ? createKafkaBus({ brokers: servers.kafkaBrokers, prefix: servers.kafkaTopicPrefix, logger })
+      : createMemoryBus({ partitions: 4 });
+    closers.push(() => bus.close());
+
+    const live = servers.redisUrl
+      ? createRedisLiveStore({ url: servers.redisUrl, keyPrefix: servers.redisKeyPrefix })
+      : createMemoryLiveStore();
+    closers.push(() => live.close());
+
+    const search: SearchIndex = servers.elasticsearchUrl
+      ? createElasticsearchSearch({
+          url: servers.elasticsearchUrl,
+          indexPrefix: servers.elasticsearchIndexPrefix,
+        })
+      : createClickHouseSearch(olap);
+    closers.push(() => search.close());
+
+    const redisCaches = servers.redisUrl
+      ? createRedisCacheStores({
+          url: servers.redisUrl,
+          keyPrefix: servers.redisKeyPrefix,
+          onError: (error) => logger?.warn({ err: error }, 'cache unavailable, reading through'),
+        })
+      : undefined;
+    if (redisCaches) closers.push(() => redisCaches.close());
+    const cache = <Value>(namespace: string, ttlMs: number) =>
+      createCache<Value>({ namespace, ttlMs, store: redisCaches?.store(namespace) });
+
+    return { olap, meta, bus, live, search, cache, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
