@@ -34,29 +34,20 @@ export interface Pipeline {
 const SINK_BATCH = 20_000;
 const SPEED_BATCH = 5_000;
 
-export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
+export interface StageHandler {
+  stage: Stage;
+  /** The consumer group the stage reads with. */
+  group: string;
+  maxBatchSize: number;
+  handle: Handler;
+}
+
+/** Each stage's batch handler over the given stores; the text stage only when search is wired. */
+export function stageHandlers(deps: Omit<PipelineDeps, 'stages'>): StageHandler[] {
   const { bus, olap, live, text, logger } = deps;
-  const stages = deps.stages ?? ['olapSink', 'speedLayer', 'text'];
-  const consumers: BusConsumer[] = [];
-  const groups: string[] = [];
-
-  const retrying =
-    (stage: string, run: (batch: BusBatch) => Promise<unknown>) => async (batch: BusBatch) => {
-      try {
-        await run(batch);
-      } catch (error) {
-        // The bus redelivers the batch; logging here says which stage is stuck and why.
-        logger?.error(
-          { err: error, stage, partition: batch.partition },
-          'batch failed, will retry',
-        );
-        throw error;
-      }
-    };
-
   const sink = createOlapSink({ olap, deadLetters: busDeadLetters(bus), logger });
   const speed = createSpeedLayer({ live, logger });
-  const handlers: { stage: Stage; group: string; maxBatchSize: number; handle: Handler }[] = [
+  const handlers: StageHandler[] = [
     {
       stage: 'olapSink',
       group: GROUPS.olapSink,
@@ -78,6 +69,30 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
       handle: (batch) => text.handleBatch(batch),
     });
   }
+  return handlers;
+}
+
+export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
+  const { bus, logger } = deps;
+  const stages = deps.stages ?? ['olapSink', 'speedLayer', 'text'];
+  const consumers: BusConsumer[] = [];
+  const groups: string[] = [];
+
+  const retrying =
+    (stage: string, run: (batch: BusBatch) => Promise<unknown>) => async (batch: BusBatch) => {
+      try {
+        await run(batch);
+      } catch (error) {
+        // The bus redelivers the batch; logging here says which stage is stuck and why.
+        logger?.error(
+          { err: error, stage, partition: batch.partition },
+          'batch failed, will retry',
+        );
+        throw error;
+      }
+    };
+
+  const handlers = stageHandlers(deps);
   for (const { stage, group, maxBatchSize, handle } of handlers) {
     if (!stages.includes(stage)) continue;
     consumers.push(

@@ -102,6 +102,8 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     if (!ready) {
       ready = (async () => {
         const a = await connectedAdmin();
+        // Asking first keeps kafkajs from logging an error for a topic that already exists.
+        if ((await a.listTopics()).includes(topicName(topic))) return;
         await a.createTopics({
           waitForLeaders: true,
           topics: [
@@ -122,6 +124,15 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   };
 
   const consumers = new Set<KafkaBusConsumer>();
+
+  /** A topic nobody has published to or consumed yet has no offsets: reads answer empty. */
+  const topicExists = async (a: Admin, topic: string): Promise<boolean> => {
+    if (known.has(topic)) return true;
+    const topics = await a.listTopics().catch((error: unknown) => {
+      throw kafkaError('listing topics', error);
+    });
+    return topics.includes(topicName(topic));
+  };
 
   /**
    * Commits starting offsets for a group that has none: Kafka resolves "latest" only at a
@@ -214,13 +225,12 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     async committedOffsets(topic: string, group: string): Promise<Map<number, number>> {
       const a = await connectedAdmin();
       const offsets = new Map<number, number>();
-      let fetched;
-      try {
-        fetched = await a.fetchOffsets({ groupId: groupName(group), topics: [topicName(topic)] });
-      } catch (error) {
-        if (unknownTopic(error)) return offsets;
-        throw kafkaError(`reading offsets of group ${groupName(group)}`, error);
-      }
+      if (!(await topicExists(a, topic))) return offsets;
+      const fetched = await a
+        .fetchOffsets({ groupId: groupName(group), topics: [topicName(topic)] })
+        .catch((error: unknown) => {
+          throw kafkaError(`reading offsets of group ${groupName(group)}`, error);
+        });
       const perPartition = fetched.flatMap((t) => t.partitions);
       const missing = perPartition.filter((p) => Number(p.offset) < 0);
       if (missing.length === perPartition.length) {
@@ -246,11 +256,11 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
 
     async endOffsets(topic: string): Promise<Map<number, number>> {
       const a = await connectedAdmin();
+      if (!(await topicExists(a, topic))) return new Map();
       try {
         const ends = await a.fetchTopicOffsets(topicName(topic));
         return new Map(ends.map((e) => [e.partition, Number(e.high)]));
       } catch (error) {
-        if (unknownTopic(error)) return new Map();
         throw kafkaError(`reading end offsets of ${topicName(topic)}`, error);
       }
     },
@@ -395,13 +405,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function unknownTopic(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    ('type' in error ? error.type === 'UNKNOWN_TOPIC_OR_PARTITION' : false)
-  );
 }
 
 function kafkaError(what: string, error: unknown): Error {

@@ -1,0 +1,171 @@
+// `npm run replay -- --stage olap-sink [--from N] [--to M] [--partition P …]`: feeds a range of
+// the events topic through one pipeline stage again, e.g. to backfill after a sink bug was fixed
+// or to rebuild a store. It reads with a fresh consumer group, so the running stages' offsets are
+// untouched, and stops once every partition reached the end of the range.
+//
+// Only idempotent stages replay: the OLAP sink keeps each event id once and the text pipeline
+// upserts by version, so a replay changes no total. The speed layer's counters are increments,
+// and it is not offered.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type PipelineRole } from '../lib/config.ts';
+import type { Bus } from '../lib/bus/bus.port.ts';
+import { createLogger } from '../lib/logger.ts';
+import { stageHandlers, type StageHandler } from '../ingest/pipeline/pipeline.ts';
+import { createTextConsumer } from '../ingest/pipeline/text.consumer.ts';
+import { EVENTS_TOPIC } from '../ingest/pipeline/topics.ts';
+import { openStores } from './stores.ts';
+
+export const REPLAYABLE = {
+  'olap-sink': 'olapSink',
+  'text-pipeline': 'text',
+} as const satisfies Partial<Record<PipelineRole, StageHandler['stage']>>;
+export type ReplayableRole = keyof typeof REPLAYABLE;
+
+export interface ReplayRange {
+  /** First offset replayed on every chosen partition. Default: the oldest kept. */
+  from?: number;
+  /** Offset one past the last replayed. Default: the end when the replay starts. */
+  to?: number;
+  /** Partitions to replay. Default: all. */
+  partitions?: readonly number[];
+}
+
+export interface ReplayProgress {
+  done: number;
+  total: number;
+}
+
+/** Runs `handler` over the range with a fresh group; resolves with the messages handed to it. */
+export async function replay(
+  bus: Bus,
+  handler: StageHandler,
+  range: ReplayRange,
+  onProgress?: (progress: ReplayProgress) => void,
+): Promise<ReplayProgress> {
+  const ends = await bus.endOffsets(EVENTS_TOPIC);
+  const chosen = [...ends.keys()].filter((p) => !range.partitions || range.partitions.includes(p));
+  const unknown = (range.partitions ?? []).filter((p) => !ends.has(p));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `no partition ${unknown.join(', ')} in ${EVENTS_TOPIC} (has 0–${ends.size - 1})`,
+    );
+  }
+  const stopAt = new Map(chosen.map((p) => [p, Math.min(range.to ?? ends.get(p)!, ends.get(p)!)]));
+  // Partitions not chosen start at their end: the group reads nothing there.
+  const startAt = new Map(
+    [...ends].map(([p, end]) => [p, chosen.includes(p) ? (range.from ?? 0) : end]),
+  );
+  const group = `replay.${handler.group}.${Date.now().toString(36)}`;
+
+  const progress: ReplayProgress = {
+    done: 0,
+    total: chosen.reduce((n, p) => n + Math.max(0, stopAt.get(p)! - (range.from ?? 0)), 0),
+  };
+  const reached = new Map<number, number>();
+  let finished!: () => void;
+  const allReached = new Promise<void>((resolve) => (finished = resolve));
+  const check = () => {
+    if (chosen.every((p) => (reached.get(p) ?? startAt.get(p)!) >= stopAt.get(p)!)) finished();
+  };
+
+  const nothingToDo = chosen.every((p) => startAt.get(p)! >= stopAt.get(p)!);
+  if (nothingToDo) return progress;
+  const consumer = await bus.consume({
+    topic: EVENTS_TOPIC,
+    group,
+    startAt,
+    maxBatchSize: handler.maxBatchSize,
+    handleBatch: async (batch) => {
+      const stop = stopAt.get(batch.partition) ?? 0;
+      const messages = batch.messages.filter((m) => m.offset < stop);
+      if (messages.length > 0) await handler.handle({ ...batch, messages });
+      progress.done += messages.length;
+      reached.set(batch.partition, batch.messages.at(-1)!.offset + 1);
+      onProgress?.(progress);
+      check();
+    },
+  });
+  check();
+  try {
+    await allReached;
+  } finally {
+    await consumer.close();
+  }
+  return progress;
+}
+
+function parseOffset(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new ConfigError(`--${name} must be an offset ≥ 0, got "${value}"`);
+  return n;
+}
+
+const USAGE = `usage: npm run replay -- --stage ${Object.keys(REPLAYABLE).join('|')} [--from OFFSET] [--to OFFSET] [--partition N …]`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      stage: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      partition: { type: 'string', multiple: true },
+    },
+  });
+  const role = values.stage;
+  if (!role) throw new ConfigError(`${USAGE}\n--stage is required`);
+  if (!(role in REPLAYABLE)) {
+    throw new ConfigError(
+      `${USAGE}\n--stage ${role} cannot be replayed: only idempotent stages can (${Object.keys(REPLAYABLE).join(', ')})`,
+    );
+  }
+  const range: ReplayRange = {
+    from: parseOffset('from', values.from),
+    to: parseOffset('to', values.to),
+    partitions: values.partition?.map((p) => parseOffset('partition', p)!),
+  };
+  const config = loadConfig();
+  if (!config.servers.kafkaBrokers) {
+    throw new ConfigError(
+      'replay reads the Kafka log: set LOUPE_KAFKA_BROKERS (the in-process bus keeps nothing once its process ends)',
+    );
+  }
+  const logger = createLogger(config.logLevel);
+  const stores = await openStores(config, logger);
+  try {
+    const { olap, bus, live, search } = stores;
+    const stage = REPLAYABLE[role as ReplayableRole];
+    const handler = stageHandlers({
+      bus,
+      olap,
+      live,
+      text: createTextConsumer({ olap, search, logger }),
+      logger,
+    }).find((h) => h.stage === stage)!;
+    const started = Date.now();
+    let shown = 0;
+    const result = await replay(bus, handler, range, ({ done, total }) => {
+      if (Date.now() - shown < 1000) return;
+      shown = Date.now();
+      console.log(
+        `replay ${role}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} messages`,
+      );
+    });
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(`replay ${role}: ${result.done.toLocaleString('en')} messages in ${seconds} s`);
+  } finally {
+    await stores.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    console.error(error);
+    process.exit(1);
+  });
+}
