@@ -144,22 +144,36 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     const committed = await a.fetchOffsets({ groupId: group, topics: [topic] });
     if (committed.some((t) => t.partitions.some((p) => Number(p.offset) >= 0))) return;
     const kept = await a.fetchTopicOffsets(topic);
-    await a.setOffsets({
-      groupId: group,
-      topic,
-      partitions: kept.map((k) => {
-        const low = Number(k.low);
-        const high = Number(k.high);
-        const at = o.startAt?.get(k.partition);
-        const start =
-          at === undefined
-            ? o.fromBeginning === false
-              ? high
-              : low
-            : Math.min(Math.max(at, low), high);
-        return { partition: k.partition, offset: String(start) };
-      }),
+    const starts = kept.map((k) => {
+      const low = Number(k.low);
+      const high = Number(k.high);
+      const at = o.startAt?.get(k.partition);
+      const start =
+        at === undefined
+          ? o.fromBeginning === false
+            ? high
+            : low
+          : Math.min(Math.max(at, low), high);
+      return { topic, partition: k.partition, offset: String(start) };
     });
+    // What kafkajs' admin.setOffsets does, without its fixed five-second fetch wait: join the
+    // group alone, commit, leave.
+    const pin = kafka.consumer({ groupId: group, maxWaitTimeInMs: 50, heartbeatInterval: 1000 });
+    const joined = new Promise<void>((resolve) => {
+      const off = pin.on(pin.events.GROUP_JOIN, () => {
+        off();
+        resolve();
+      });
+    });
+    try {
+      await pin.connect();
+      await pin.subscribe({ topic });
+      await pin.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => {} });
+      await joined;
+      await pin.commitOffsets(starts);
+    } finally {
+      await pin.disconnect();
+    }
   };
 
   return {
