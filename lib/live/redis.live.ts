@@ -1,6 +1,10 @@
 // Server live store: the port maps onto Redis commands one to one, pipelined per call.
 // The only file that imports ioredis; the embedded twin is `memory.live.ts`.
-import { Redis } from 'ioredis';
+// While Redis is unreachable, reads and writes fail at once rather than queue (callers fall back
+// or retry), both connections keep reconnecting in the background, and subscriptions come back
+// on their own when it returns.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../logger.ts';
 import type { Increment, LiveStore, LiveValue, UniqueAdd, Unsubscribe } from './live.port.ts';
 
 export interface RedisLiveStoreOptions {
@@ -10,8 +14,19 @@ export interface RedisLiveStoreOptions {
   keyPrefix?: string;
   /** Told when a subscriber throws; the other subscribers still get the message. */
   onSubscriberError?: (error: unknown, channel: string) => void;
-  /** Told of connection errors; ioredis reconnects on its own meanwhile. */
+  /**
+   * Told of the first connection error of each outage (not of every reconnect attempt); the
+   * store keeps reconnecting meanwhile. Default: a warning through `logger`, else the process.
+   */
   onConnectionError?: (error: Error) => void;
+  /** Where outages and recoveries are reported when `onConnectionError` is not given. */
+  logger?: Logger;
+  /** Longest wait for a TCP connection, and for the first one before a call fails. Default 2 s. */
+  connectTimeoutMs?: number;
+  /** Longest wait for a reply before a call fails (its command may still apply). Default 2 s. */
+  commandTimeoutMs?: number;
+  /** Reconnect attempts back off from 50 ms, doubling up to this. Default 1 s. */
+  maxReconnectDelayMs?: number;
 }
 
 export interface RedisLiveStore extends LiveStore {
@@ -35,20 +50,78 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
   const {
     url,
     keyPrefix = '',
+    logger,
     onSubscriberError = (error: unknown, channel: string) =>
-      process.emitWarning(`live store subscriber of ${channel} threw: ${String(error)}`),
+      logger
+        ? logger.error({ err: error, channel }, 'live store subscriber threw')
+        : process.emitWarning(`live store subscriber of ${channel} threw: ${String(error)}`),
     onConnectionError = (error: Error) =>
-      process.emitWarning(`live store connection error: ${error.message}`),
+      logger
+        ? logger.warn({ err: error }, 'live store: Redis unreachable, reconnecting')
+        : process.emitWarning(`live store: Redis unreachable, reconnecting: ${error.message}`),
+    connectTimeoutMs = 2000,
+    commandTimeoutMs = 2000,
+    maxReconnectDelayMs = 1000,
   } = options;
-  const client = new Redis(url, { keyPrefix });
-  client.on('error', onConnectionError);
+  const common: RedisOptions = {
+    keyPrefix,
+    connectTimeout: connectTimeoutMs,
+    // Forever, with capped backoff: the store comes back by itself when Redis does.
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt - 1, 10), maxReconnectDelayMs),
+  };
+  const client = new Redis(url, {
+    ...common,
+    // Refuse commands while disconnected instead of queueing them for an unknown time.
+    enableOfflineQueue: false,
+    // Commands in flight when the connection drops fail at once; resending them after the
+    // caller was told they failed could apply an increment twice.
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: commandTimeoutMs,
+  });
   // A connection in subscriber mode accepts no other commands, so pub/sub gets its own.
   let subscriber: Redis | undefined;
   const channels = new Map<string, Channel>();
   let closed = false;
 
+  // One report per outage, whichever connection notices first, and one when both are back.
+  const down = new Set<Redis>();
+  const watch = (connection: Redis): void => {
+    connection.on('error', (error: Error) => {
+      if (closed || down.has(connection)) return;
+      if (down.size === 0) onConnectionError(error);
+      down.add(connection);
+    });
+    connection.on('ready', () => {
+      if (!down.delete(connection) || down.size > 0) return;
+      logger?.info('live store: Redis reachable again');
+    });
+  };
+  watch(client);
+
+  // The command connection refuses commands until its first connect; calls made before then
+  // wait for that attempt (bounded by connectTimeoutMs), later ones fail at once while it is down.
+  let connected = false;
+  const firstConnect = new Promise<void>((resolve, reject) => {
+    client.once('ready', () => {
+      connected = true;
+      resolve();
+    });
+    client.once('close', () => reject(unreachable(url)));
+  });
+  firstConnect.catch(() => undefined);
+
   const assertOpen = (): void => {
     if (closed) throw new Error('live store is closed');
+  };
+
+  // A function, so TypeScript does not keep the status it narrowed before an await.
+  const isReady = (): boolean => client.status === 'ready';
+  const usable = async (): Promise<void> => {
+    assertOpen();
+    if (isReady()) return;
+    if (!connected) await firstConnect;
+    if (!isReady()) throw unreachable(url);
   };
 
   // PEXPIRE/PX rather than EXPIRE/EX: the port takes fractional seconds, as the memory store does.
@@ -83,8 +156,16 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
 
   const subscriberConnection = (): Redis => {
     if (!subscriber) {
-      subscriber = client.duplicate();
-      subscriber.on('error', onConnectionError);
+      subscriber = client.duplicate({
+        // SUBSCRIBE sent during an outage waits for Redis instead of failing the subscriber,
+        // and the channels subscribed before it are subscribed again on reconnect.
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+        autoResendUnfulfilledCommands: true,
+        autoResubscribe: true,
+        commandTimeout: undefined,
+      });
+      watch(subscriber);
       subscriber.on('message', onMessage);
     }
     return subscriber;
@@ -100,15 +181,18 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
           throw new RangeError(`increment of ${key} is not an integer: ${by}`);
       }
       if (ops.length === 0) return;
-      const pipeline = client.pipeline();
-      for (const { key, by } of ops) pipeline.incrby(key, by);
-      for (const key of new Set(ops.map((op) => op.key))) pipeline.pexpire(key, ms);
-      check(await pipeline.exec());
+      await usable();
+      // MULTI/EXEC: a connection lost mid-call applies all of the increments or none.
+      const transaction = client.multi();
+      for (const { key, by } of ops) transaction.incrby(key, by);
+      for (const key of new Set(ops.map((op) => op.key))) transaction.pexpire(key, ms);
+      check(await transaction.exec());
     },
 
     async counters(keys: readonly string[]): Promise<number[]> {
       assertOpen();
       if (keys.length === 0) return [];
+      await usable();
       const values = await client.mget(...keys);
       return values.map((value, i) => {
         if (value === null) return 0;
@@ -125,6 +209,7 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
       assertOpen();
       const ms = ttlMs(ttlSeconds);
       if (ops.length === 0) return;
+      await usable();
       const pipeline = client.pipeline();
       for (const { key, members } of ops) pipeline.pfadd(key, ...members);
       for (const key of new Set(ops.map((op) => op.key))) pipeline.pexpire(key, ms);
@@ -134,6 +219,7 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
     async countUnique(keys: readonly string[]): Promise<number> {
       assertOpen();
       if (keys.length === 0) return 0;
+      await usable();
       return client.pfcount(...keys);
     },
 
@@ -141,6 +227,7 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
       assertOpen();
       const ms = ttlMs(ttlSeconds);
       if (values.length === 0) return;
+      await usable();
       const pipeline = client.pipeline();
       for (const { key, value } of values) pipeline.set(key, value, 'PX', ms);
       check(await pipeline.exec());
@@ -149,12 +236,13 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
     async getValues(keys: readonly string[]): Promise<(string | undefined)[]> {
       assertOpen();
       if (keys.length === 0) return [];
+      await usable();
       const values = await client.mget(...keys);
       return values.map((value) => value ?? undefined);
     },
 
     async publish(channel: string, message: string): Promise<void> {
-      assertOpen();
+      await usable();
       await client.publish(channelName(channel), message);
     },
 
@@ -186,13 +274,18 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
         if (!own.subscribers.delete(subscription)) return;
         if (own.subscribers.size > 0 || channels.get(channel) !== own) return;
         channels.delete(channel);
-        if (!closed && subscriber) await subscriber.unsubscribe(channelName(channel));
+        if (closed || !subscriber) return;
+        const unsubscribed = subscriber.unsubscribe(channelName(channel));
+        // While Redis is away UNSUBSCRIBE waits in the queue; the caller need not wait with it.
+        if (subscriber.status === 'ready') await unsubscribed;
+        else unsubscribed.catch(() => undefined);
       };
     },
 
     async clear(): Promise<number> {
       assertOpen();
       if (keyPrefix === '') throw new Error('refusing to clear a live store without a keyPrefix');
+      await usable();
       // SCAN's pattern and replies carry the full key, which ioredis does not prefix or strip.
       const pattern = `${keyPrefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
       let cursor = '0';
@@ -211,7 +304,31 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
       if (closed) return;
       closed = true;
       channels.clear();
-      await Promise.all([client.quit(), subscriber?.quit()]);
+      await Promise.all([end(client), subscriber && end(subscriber)]);
     },
   };
+}
+
+function unreachable(url: string): Error {
+  return new Error(`live store unavailable: Redis at ${redact(url)} is not connected`);
+}
+
+/** The URL without its password, fit for an error message. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}
+
+/** QUIT when connected (replies already due still arrive); otherwise just drop the connection. */
+async function end(connection: Redis): Promise<void> {
+  if (connection.status === 'ready') {
+    await connection.quit().catch(() => connection.disconnect());
+  } else {
+    connection.disconnect();
+  }
 }
