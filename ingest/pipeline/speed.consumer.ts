@@ -1,5 +1,7 @@
 // The speed layer: per-hour counters for accounts and posts, app-user sketches, and a tick per
-// account and metric for each batch, so live tiles move within a fraction of a second.
+// account and metric for each batch, so live tiles move within a fraction of a second. A batch
+// redelivered after a failure (the live store unreachable mid-batch, say) adds to no counter twice.
+import { randomUUID } from 'node:crypto';
 import type { BusBatch } from '../../lib/bus/bus.port.ts';
 import {
   counterKey,
@@ -35,20 +37,29 @@ export function createSpeedLayer(deps: {
   now?: () => number;
 }): SpeedLayer {
   const { live, logger, now = Date.now } = deps;
+  // Names this speed layer's marks: offsets restart at 0 when an in-process bus does, and a mark
+  // left by an earlier process must not make a new one skip its messages.
+  const instance = randomUUID();
 
   return {
     async handleBatch(batch) {
-      const envelopes: EventEnvelope[] = [];
+      const last = batch.messages.at(-1);
+      if (!last) return;
+      const envelopes: { offset: number; envelope: EventEnvelope }[] = [];
       for (const message of batch.messages) {
         const parsed = readEnvelope(message);
         // The OLAP sink dead-letters malformed messages; the speed layer only skips them.
-        if (parsed.ok) envelopes.push(parsed.envelope);
+        if (parsed.ok) envelopes.push({ offset: message.offset, envelope: parsed.envelope });
         else logger?.debug({ offset: message.offset, reason: parsed.reason }, 'skipped');
       }
       const horizon = now() - LIVE_TTL_SECONDS * 1000;
-      const live48h = envelopes.filter((e) => Date.parse(e.event.occurredAt) >= horizon);
+      const live48h = envelopes.filter((e) => Date.parse(e.envelope.event.occurredAt) >= horizon);
 
-      const levels = await readLevels(live, live48h);
+      const mark = appliedKey(instance, batch.topic, batch.partition);
+      const [[appliedUpTo = 0], levels] = await Promise.all([
+        live.counters([mark]),
+        readLevels(live, live48h),
+      ]);
       const increments = new Map<string, number>();
       const newLevels: LiveValue[] = [];
       const users = new Map<string, string[]>();
@@ -56,7 +67,11 @@ export function createSpeedLayer(deps: {
 
       const add = (key: string, by: number) => increments.set(key, (increments.get(key) ?? 0) + by);
 
-      for (const { orgId, event } of live48h) {
+      for (const { offset, envelope } of live48h) {
+        const { orgId, event } = envelope;
+        // A redelivered message whose counters were already applied still replays its levels
+        // (they may not have been written), but adds nothing to counters or ticks.
+        const counting = offset >= appliedUpTo;
         const at = Date.parse(event.occurredAt);
         const hour = hourOf(at);
         const postId = postIdOf(event);
@@ -72,7 +87,7 @@ export function createSpeedLayer(deps: {
             if (!previous) continue;
             change = o.value - previous.value;
           }
-          if (change === 0) continue;
+          if (change === 0 || !counting) continue;
           const accountCounter = counterKey(orgId, event.accountId, '', o.metric, hour);
           add(accountCounter, change);
           if (postId !== '')
@@ -93,6 +108,7 @@ export function createSpeedLayer(deps: {
             });
           }
         }
+        // Unique-user sketches ignore members added twice, so a replay may add them again.
         const userId = userIdOf(event);
         if (userId !== '') {
           const key = usersKey(orgId, event.accountId, hour);
@@ -102,26 +118,45 @@ export function createSpeedLayer(deps: {
         }
       }
 
-      const ops: Increment[] = [...increments].map(([key, by]) => ({ key, by }));
+      // Counters and the mark move together in one all-or-nothing call, so a batch that failed
+      // anywhere (even with the reply of this call lost) is counted exactly once when redelivered.
+      // Levels are written only after: written first, a failure in between would hide the
+      // changes they carry from the redelivery.
+      const next = last.offset + 1;
+      if (next > appliedUpTo) {
+        const ops: Increment[] = [...increments].map(([key, by]) => ({ key, by }));
+        ops.push({ key: mark, by: next - appliedUpTo });
+        await live.increment(ops, LIVE_TTL_SECONDS);
+      }
       await Promise.all([
-        live.increment(ops, LIVE_TTL_SECONDS),
         live.setValues(newLevels, LIVE_TTL_SECONDS),
         live.addUnique(
           [...users].map(([key, members]) => ({ key, members })),
           LIVE_TTL_SECONDS,
         ),
       ]);
+      // Ticks of a batch whose counters were applied by an earlier attempt are not sent again:
+      // a failure between the counters and the publish loses that batch's ticks (the next tick
+      // carries the hour's value), never counts twice.
       await publishTicks(live, [...ticks.values()]);
     },
   };
 }
 
+/**
+ * Next offset of a partition whose counters this speed layer has applied: a counter beside the
+ * counters it guards, moved in the same call.
+ */
+function appliedKey(instance: string, topic: string, partition: number): string {
+  return `applied|speed|${instance}|${topic}|${partition}`;
+}
+
 async function readLevels(
   live: LiveStore,
-  envelopes: readonly EventEnvelope[],
+  messages: readonly { envelope: EventEnvelope }[],
 ): Promise<Map<string, { at: number; value: number }>> {
   const keys = new Set<string>();
-  for (const { orgId, event } of envelopes) {
+  for (const { orgId, event } of messages.map((m) => m.envelope)) {
     for (const o of observationsOf(event)) {
       if (o.mode === 'total') keys.add(levelKey(orgId, event.accountId, postIdOf(event), o.metric));
     }
