@@ -4,6 +4,7 @@
 // never count twice.
 import { counterKey, hourOf, HOUR_MS } from '../../lib/live/live-keys.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
+import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import type { MetricName } from '../../schema/event-envelope.ts';
 import { bucketStarts, ceilBucket, floorBucket, type Granularity } from './buckets.ts';
@@ -27,6 +28,11 @@ export interface MetricSeries {
 
 export interface MetricsAnswer {
   series: MetricSeries[];
+  /**
+   * True when the live store answered for the range's latest hours, so counts the rollups do not
+   * hold yet are included; false when the answer comes from the rollups alone (a range before
+   * the live tail, or the live store unreachable).
+   */
   live: boolean;
 }
 
@@ -53,9 +59,36 @@ export interface MetricsStore {
 export function createMetricsStore(deps: {
   olap: Olap;
   live?: LiveStore;
+  /** Told once when the live store stops answering and once when it answers again. */
+  logger?: Logger;
   now?: () => number;
 }): MetricsStore {
-  const { olap, live, now = Date.now } = deps;
+  const { olap, live, logger, now = Date.now } = deps;
+
+  // The rollups answer alone while the live store is down: reported once per outage, not per read.
+  let liveDown = false;
+  async function liveCounters(store: LiveStore, keys: readonly string[]) {
+    try {
+      const counters = await store.counters(keys);
+      if (liveDown) {
+        liveDown = false;
+        logger?.info('metrics: live store answers again; live tail merged again');
+      }
+      return counters;
+    } catch (error) {
+      if (!liveDown) {
+        liveDown = true;
+        if (logger) {
+          logger.warn({ err: error }, 'metrics: live store unreachable; answering from rollups');
+        } else {
+          process.emitWarning(
+            `metrics: live store unreachable; answering from rollups: ${String(error)}`,
+          );
+        }
+      }
+      return undefined;
+    }
+  }
 
   async function rollupRows(request: MetricsRequest, from: number, to: number): Promise<Row[]> {
     const additive = request.metrics.filter((m) => m !== 'unique_users');
@@ -116,26 +149,30 @@ export function createMetricsStore(deps: {
     });
   }
 
-  /** Live counters minus what the hourly rollup already holds, per metric and hour (never < 0). */
+  /**
+   * Live counters minus what the hourly rollup already holds, per metric and hour (never < 0);
+   * `live` says whether the live store answered for the tail hours at all.
+   */
   async function liveTail(
     request: MetricsRequest,
     from: number,
     to: number,
-  ): Promise<Map<string, number>> {
+  ): Promise<{ extra: Map<string, number>; live: boolean }> {
     const extra = new Map<string, number>();
     const nowMs = now();
     const tailFrom = Math.max(from, hourOf(nowMs) - (LIVE_TAIL_HOURS - 1) * HOUR_MS);
     const tailTo = Math.min(to, hourOf(nowMs) + HOUR_MS);
     const metrics = request.metrics.filter((m) => m !== 'unique_users');
-    if (!live || tailFrom >= tailTo || metrics.length === 0) return extra;
+    if (!live || tailFrom >= tailTo || metrics.length === 0) return { extra, live: false };
 
     const hours = bucketStarts(tailFrom, tailTo, 'hour');
     const keys = metrics.flatMap((m) =>
       hours.map((h) => counterKey(request.orgId, request.accountId, request.postId ?? '', m, h)),
     );
-    const counters = await live.counters(keys);
+    const counters = await liveCounters(live, keys);
+    if (!counters) return { extra, live: false };
     // Nothing counted live in the tail hours: nothing to add, and no second rollup query.
-    if (counters.every((c) => c <= 0)) return extra;
+    if (counters.every((c) => c <= 0)) return { extra, live: true };
     const stored = await rollupRows({ ...request, granularity: 'hour', metrics }, tailFrom, tailTo);
     const storedAt = new Map(stored.map((r) => [`${r.metric}|${r.at}`, r.value]));
     metrics.forEach((metric, mi) => {
@@ -145,7 +182,7 @@ export function createMetricsStore(deps: {
         if (missing > 0) extra.set(`${metric}|${hour}`, missing);
       });
     });
-    return extra;
+    return { extra, live: true };
   }
 
   return {
@@ -163,7 +200,7 @@ export function createMetricsStore(deps: {
         if (row.at === -1) userTotal.value = row.value;
         else values.set(`${row.metric}|${row.at}`, row.value);
       }
-      for (const [key, missing] of tail) {
+      for (const [key, missing] of tail.extra) {
         const [metric, hour] = key.split('|');
         const bucket = floorBucket(Number(hour), request.granularity);
         const slot = `${metric}|${bucket}`;
@@ -177,7 +214,7 @@ export function createMetricsStore(deps: {
           metric === 'unique_users' ? userTotal.value : points.reduce((sum, p) => sum + p.value, 0);
         return { metric, total, points };
       });
-      return { series, live: tail.size > 0 };
+      return { series, live: tail.live };
     },
   };
 }
