@@ -2,12 +2,14 @@
 // lookup is batched per request and scoped by the caller's organisation, never by arguments.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import DataLoader from 'dataloader';
+import { GraphQLError } from 'graphql';
 import { DateTimeScalar } from '../../lib/graphql/date-time.scalar.ts';
-import { badInput, graphqlError } from '../../lib/graphql/errors.ts';
+import { badInput, graphqlError, type ErrorCode } from '../../lib/graphql/errors.ts';
 import { perRequest } from '../../lib/graphql/request-scope.ts';
 import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { MAX_SEARCH_WORDS, searchWords } from '../../lib/search/search-words.ts';
-import type { SearchIndex, TextKind } from '../../lib/search/search.port.ts';
+import type { SearchIndex, SearchQuery, TextKind } from '../../lib/search/search.port.ts';
 import type {
   Comment,
   Post,
@@ -104,8 +106,34 @@ function accountReference(id: string): AccountReference {
   return { __typename: 'Account', id };
 }
 
-export function postsResolvers(deps: { store: PostsStore; search?: SearchIndex }) {
-  const { store, search } = deps;
+export function postsResolvers(deps: {
+  store: PostsStore;
+  search?: SearchIndex;
+  /** Told once when the search index stops answering and once when it answers again. */
+  logger?: Logger;
+}) {
+  const { store, search, logger } = deps;
+  // Inputs are checked before the index is asked, so its failures are outages: one log line per
+  // outage, and a field error callers can act on instead of a masked internal error.
+  let searchDown = false;
+  const searchIndex = async (index: SearchIndex, query: SearchQuery) => {
+    try {
+      const found = await index.search(query);
+      if (searchDown) logger?.info('posts: search index answers again');
+      searchDown = false;
+      return found;
+    } catch (error) {
+      if (!searchDown) {
+        if (logger) logger.warn({ err: error }, 'posts: search index unreachable');
+        else process.emitWarning(`posts: search index unreachable: ${String(error)}`);
+      }
+      searchDown = true;
+      // No HTTP status on this one: a single failed field must not make the partial answer a 503.
+      throw new GraphQLError('search is unavailable right now; retry later', {
+        extensions: { code: 'UNAVAILABLE' satisfies ErrorCode },
+      });
+    }
+  };
   // One set of loaders per request.
   const loaders = perRequest((ctx): Loaders => {
     const org = ctx.caller.orgId;
@@ -170,7 +198,7 @@ export function postsResolvers(deps: { store: PostsStore; search?: SearchIndex }
         if ((args.accountIds?.length ?? 0) > MAX_SEARCH_ACCOUNTS) {
           throw badInput(`accountIds must name at most ${MAX_SEARCH_ACCOUNTS} accounts`);
         }
-        const { total, hits } = await search.search({
+        const { total, hits } = await searchIndex(search, {
           orgId: ctx.caller.orgId,
           text: args.text,
           ...(args.accountIds && { accountIds: args.accountIds }),

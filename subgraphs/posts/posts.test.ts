@@ -536,6 +536,41 @@ describe('Query.search', () => {
       await other.close();
     }
   });
+
+  test('an index that fails answers search null with UNAVAILABLE, beside the fields that work (200)', async () => {
+    const failing = {
+      index: () => Promise.reject(new Error('connect ECONNREFUSED 10.0.0.9:9200')),
+      search: () => Promise.reject(new Error('connect ECONNREFUSED 10.0.0.9:9200')),
+      close: async () => undefined,
+    };
+    const subgraph = createPostsSubgraph({
+      olap,
+      search: failing,
+      authenticate: createApiKeyAuthenticator(meta),
+      logger: createLogger('silent'),
+    });
+    const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
+    try {
+      const reply = await gql<{ search: unknown; post: { id: string } | null }>(
+        keyA,
+        `{ search(text: "sneakers") { total } post(id: "a1-p24") { id } }`,
+        {},
+        other.url,
+      );
+      expect(reply.status).toBe(200);
+      expect(reply.errors).toEqual([
+        expect.objectContaining({
+          message: 'search is unavailable right now; retry later',
+          path: ['search'],
+          extensions: { code: 'UNAVAILABLE' },
+        }),
+      ]);
+      expect(JSON.stringify(reply)).not.toContain('10.0.0.9');
+      expect(reply.data).toEqual({ search: null, post: { id: 'a1-p24' } });
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe('boundary', () => {

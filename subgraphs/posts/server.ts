@@ -22,6 +22,7 @@ export function createPostsSubgraph(deps: PostsDeps): SubgraphServer {
     resolvers: postsResolvers({
       store: createPostsStore(deps.olap),
       ...(deps.search && { search: deps.search }),
+      ...(deps.logger && { logger: deps.logger }),
     }),
     authenticate: deps.authenticate,
     logger: deps.logger,
