@@ -35,6 +35,12 @@ export interface ConsumerOptions {
   /** Upper bound on messages per batch. Default 1000. */
   maxBatchSize?: number;
   /**
+   * How long the bus may hold back a partial batch to fill it: fewer, larger batches for a
+   * stage whose writes have a high fixed cost, at the price of that much delay. Default 0.
+   * The in-process bus already hands over whatever one event-loop turn published, and ignores it.
+   */
+  batchWaitMs?: number;
+  /**
    * Where a group with no committed offset starts: the oldest message kept (default), or only
    * messages published after it joined.
    */

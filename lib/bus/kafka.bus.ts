@@ -209,8 +209,12 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
           sessionTimeout: 10_000,
           heartbeatInterval: 1000,
           rebalanceTimeout: 30_000,
-          // Idle fetches return after this long; it bounds how late a new event is noticed.
-          maxWaitTimeInMs: 50,
+          // A fetch returns once it has `minBytes` or after `maxWaitTimeInMs`: an eager stage
+          // takes what is there within 50 ms, a batching one waits to fill bigger batches.
+          ...(consumerOptions.batchWaitMs
+            ? { minBytes: 1 << 20, maxWaitTimeInMs: consumerOptions.batchWaitMs }
+            : { minBytes: 1, maxWaitTimeInMs: 50 }),
+          maxBytesPerPartition: 4 << 20,
           allowAutoTopicCreation: false,
         }),
         {
