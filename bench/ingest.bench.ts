@@ -1,7 +1,10 @@
-// Ingest throughput, embedded: the product runs alone in a child process; this process POSTs
-// batches of engagement events to the collector over keep-alive connections, then waits until a
-// metrics query through the gateway counts every acknowledged event. The same client against a
-// bare node:http server first gives the HTTP ceiling of this machine.
+// Ingest throughput: the product runs alone in a child process; this process POSTs batches of
+// engagement events to the collector over keep-alive connections, then waits until a metrics
+// query through the gateway counts every acknowledged event. The same client against a bare
+// node:http server first gives the HTTP ceiling of this machine. The product is measured on the
+// embedded stores, then in server mode (Kafka, Redis, PostgreSQL, Elasticsearch from
+// `npm run services -- up`, under throwaway prefixes; events and rollups stay in chDB), so the
+// two figures come from the same run. `--embedded-only` / `--server-only` pick one.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +17,23 @@ import { benchFlag, benchOptions } from './support/options.ts';
 import { PROFILE_DIR } from './support/paths.ts';
 import { startProduct, type RunningProduct } from './support/product-child.ts';
 import { count, describe, progress, seconds, sleep } from './support/stats.ts';
+import { SERVICES } from '../lib/config.ts';
+import {
+  throwawayElasticsearch,
+  throwawayKafka,
+  throwawayPostgres,
+  throwawayRedis,
+} from '../test/support/throwaway-servers.ts';
 
 const BENCH = 'ingest';
 const API_KEY = 'loupe_bench_ingest_0000000000';
 const HOUR = 3_600_000;
-const TARGET_EVENTS_PER_SECOND = 150_000;
+const TARGET_EVENTS_PER_SECOND = {
+  embedded: 150_000,
+  server: 75_000,
+  'server-split': 75_000,
+} as const;
+type Mode = keyof typeof TARGET_EVENTS_PER_SECOND;
 
 const options = benchOptions(BENCH, {
   duration: { default: 30, doc: 'seconds of load against the product' },
@@ -29,6 +44,11 @@ const options = benchOptions(BENCH, {
   'queryable-timeout': { default: 300, doc: 'seconds to wait for every event to be counted' },
 });
 const profile = benchFlag('profile');
+const modes: Mode[] = benchFlag('embedded-only')
+  ? ['embedded']
+  : benchFlag('server-only')
+    ? ['server', 'server-split']
+    : ['embedded', 'server', 'server-split'];
 
 /**
  * Batch bodies from one template: only the batch number changes, so building a body is one
@@ -124,38 +144,81 @@ async function httpCeiling(batch: (n: number) => string): Promise<LoadResult> {
   }
 }
 
-async function main(): Promise<void> {
-  const { batch, accounts, connections } = options;
-  progress(
-    BENCH,
-    `${batch} events per batch over ${connections} connections, ${accounts} accounts, ${options.duration} s of load`,
-  );
-  const measured = batchBodies('bench', batch, accounts);
-  const ceiling = await httpCeiling(batchBodies('ceiling', batch, accounts));
+interface ModeResult {
+  accepted: number;
+  queryable: number;
+  latency: LoadResult['latency'];
+}
 
+/** Settings that put the product on the local servers, each under a fresh prefix or schema. */
+async function serverEnv(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+  const postgres = await throwawayPostgres();
+  const redis = throwawayRedis();
+  const kafka = throwawayKafka();
+  const elasticsearch = throwawayElasticsearch();
+  return {
+    env: {
+      LOUPE_POSTGRES_URL: postgres.url,
+      LOUPE_REDIS_URL: redis.url,
+      LOUPE_REDIS_KEY_PREFIX: redis.keyPrefix,
+      LOUPE_KAFKA_BROKERS: kafka.brokers,
+      LOUPE_KAFKA_TOPIC_PREFIX: kafka.topicPrefix,
+      LOUPE_ELASTICSEARCH_URL: elasticsearch.url,
+      LOUPE_ELASTICSEARCH_INDEX_PREFIX: elasticsearch.indexPrefix,
+    },
+    async cleanup() {
+      await postgres.drop();
+      await redis.clear();
+      await elasticsearch.drop();
+    },
+  };
+}
+
+async function measure(mode: Mode): Promise<ModeResult> {
+  const { batch, accounts, connections } = options;
+  const measured = batchBodies(`bench-${mode}`, batch, accounts);
+  const servers = mode === 'embedded' ? undefined : await serverEnv();
   const dataDir = await mkdtemp(join(tmpdir(), 'loupe-bench-ingest-'));
   const client = createHttpClient({ connections });
   const probe = createHttpClient({ connections: 1 });
   let product: RunningProduct | undefined;
+  let collector: RunningProduct | undefined;
   try {
-    progress(BENCH, `starting the product on ${dataDir}${profile ? ' (CPU profile on)' : ''}`);
+    if (mode === 'server-split') {
+      // The collector alone in a process of its own; everything else (pipeline, subgraphs,
+      // gateway) in the product process, which holds the chDB the sink writes and queries read.
+      collector = await startProduct({
+        dataDir: join(dataDir, 'collector'),
+        apiKey: API_KEY,
+        env: servers?.env,
+        services: ['ingest'],
+      });
+      progress(BENCH, `${mode}: collector process ready at ${collector.ingest}`);
+    }
+    progress(
+      BENCH,
+      `${mode}: starting the product on ${dataDir}${profile ? ' (CPU profile on)' : ''}`,
+    );
     product = await startProduct({
       dataDir,
       apiKey: API_KEY,
       profileDir: profile ? PROFILE_DIR : undefined,
+      env: servers?.env,
+      services: mode === 'server-split' ? SERVICES.filter((name) => name !== 'ingest') : undefined,
     });
     progress(
       BENCH,
-      `product ready in ${seconds(product.startupMs)}: collector ${product.ingest}, gateway ${product.gateway}`,
+      `product ready in ${seconds(product.startupMs)}: collector ${collector?.ingest ?? product.ingest}, gateway ${product.gateway}`,
     );
     const running = product;
-    const query = countQuery('bench', accounts);
+    const ingestUrl = collector?.ingest ?? running.ingest;
+    const query = countQuery(`bench-${mode}`, accounts);
     const load = (label: string, durationMs: number, body: (n: number) => string) =>
       runLoad({
         bench: BENCH,
         label,
         client,
-        url: `${running.ingest}/v1/events`,
+        url: `${ingestUrl}/v1/events`,
         headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
         connections,
         durationMs,
@@ -170,13 +233,13 @@ async function main(): Promise<void> {
 
     // Warm-up on other accounts, so the JIT and the stores settle before the clock starts.
     progress(BENCH, 'warm-up: 3 s of load on separate accounts');
-    await load('warm-up', 3_000, batchBodies('warm', batch, accounts));
+    await load('warm-up', 3_000, batchBodies(`warm-${mode}`, batch, accounts));
     await running.child.request('caughtUp', 120_000, 130_000);
 
     const cpuBefore = await running.stats();
     const result = await load('load', options.duration * 1000, measured);
     const cpuAfterLoad = await running.stats();
-    printLoad('product', result);
+    printLoad(`product, ${mode}`, result);
 
     progress(
       BENCH,
@@ -233,47 +296,69 @@ async function main(): Promise<void> {
         `RSS ${count(cpuAfter.rssBytes / 2 ** 20)} MiB`,
     );
 
-    const ceilingBase = { name: 'HTTP ceiling', value: ceiling.eventsPerSecond };
-    const target = { op: '>=' as const, value: TARGET_EVENTS_PER_SECOND };
-    const figures: Figure[] = [
+    return { accepted: result.eventsPerSecond, queryable: queryableRate, latency: result.latency };
+  } finally {
+    client.close();
+    probe.close();
+    await collector?.stop();
+    await product?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    await servers?.cleanup();
+  }
+}
+
+async function main(): Promise<void> {
+  const { batch, accounts, connections } = options;
+  progress(
+    BENCH,
+    `${batch} events per batch over ${connections} connections, ${accounts} accounts, ${options.duration} s of load; modes: ${modes.join(', ')}`,
+  );
+  const ceiling = await httpCeiling(batchBodies('ceiling', batch, accounts));
+  const results = new Map<Mode, ModeResult>();
+  for (const mode of modes) results.set(mode, await measure(mode));
+
+  const ceilingBase = { name: 'HTTP ceiling', value: ceiling.eventsPerSecond };
+  const embedded = results.get('embedded');
+  const figures: Figure[] = [];
+  for (const [mode, r] of results) {
+    const target = { op: '>=' as const, value: TARGET_EVENTS_PER_SECOND[mode] };
+    // Server mode is compared with the embedded run of this invocation when there is one.
+    const base = (pick: (m: ModeResult) => number) =>
+      mode !== 'embedded' && embedded ? { name: 'embedded', value: pick(embedded) } : ceilingBase;
+    figures.push(
       {
         bench: BENCH,
-        name: 'events/s accepted',
-        value: result.eventsPerSecond,
+        name: `${mode}: events/s accepted`,
+        value: r.accepted,
         unit: 'events/s',
         target,
-        baseline: ceilingBase,
+        baseline: base((m) => m.accepted),
       },
       {
         bench: BENCH,
-        name: 'events/s queryable',
-        value: queryableRate,
+        name: `${mode}: events/s queryable`,
+        value: r.queryable,
         unit: 'events/s',
         target,
-        baseline: ceilingBase,
+        baseline: base((m) => m.queryable),
       },
       {
         bench: BENCH,
-        name: `batch latency p50 (${batch} events)`,
-        value: result.latency.p50,
+        name: `${mode}: batch latency p50 (${batch} events)`,
+        value: r.latency.p50,
         unit: 'ms',
         baseline: { name: 'HTTP ceiling', value: ceiling.latency.p50 },
       },
       {
         bench: BENCH,
-        name: `batch latency p99 (${batch} events)`,
-        value: result.latency.p99,
+        name: `${mode}: batch latency p99 (${batch} events)`,
+        value: r.latency.p99,
         unit: 'ms',
         baseline: { name: 'HTTP ceiling', value: ceiling.latency.p99 },
       },
-    ];
-    publishFigures(figures);
-  } finally {
-    client.close();
-    probe.close();
-    await product?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    );
   }
+  publishFigures(figures);
 }
 
 await main();

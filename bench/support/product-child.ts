@@ -5,9 +5,9 @@ import { forkBenchChild, type BenchChild } from './child.ts';
 
 export interface ProductReady {
   type: 'ready';
-  /** The gateway's GraphQL URL (HTTP; graphql-ws on the same path). */
+  /** The gateway's GraphQL URL (HTTP; graphql-ws on the same path); empty if not run here. */
   gateway: string;
-  /** The collector's base URL; events go to `${ingest}/v1/events`. */
+  /** The collector's base URL (events go to `${ingest}/v1/events`); empty if not run here. */
   ingest: string;
   apiKey: string;
   startupMs: number;
@@ -31,6 +31,10 @@ export interface StartProductOptions {
   apiKey: string;
   /** Writes a V8 CPU profile of the product into this directory when it stops. */
   profileDir?: string;
+  /** Extra `LOUPE_*` settings, e.g. the server adapters' URLs. */
+  env?: Record<string, string>;
+  /** Services this process runs; all by default. */
+  services?: readonly string[];
 }
 
 export async function startProduct(options: StartProductOptions): Promise<RunningProduct> {
@@ -38,7 +42,14 @@ export async function startProduct(options: StartProductOptions): Promise<Runnin
   if (profileDir) await mkdir(profileDir, { recursive: true });
   const child = forkBenchChild(
     new URL('./product.ts', import.meta.url),
-    ['--data-dir', dataDir, '--api-key', apiKey],
+    [
+      '--data-dir',
+      dataDir,
+      '--api-key',
+      apiKey,
+      ...Object.entries(options.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+      ...(options.services ?? []).flatMap((name) => ['--service', name]),
+    ],
     { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir)}`] : [] },
   );
   try {

@@ -3,7 +3,7 @@
 // answers `stats` (its CPU and memory, to tell where time goes) and `caughtUp` until `close`.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { loadConfig, throwawayEnv } from '../../lib/config.ts';
+import { loadConfig, throwawayEnv, type ServiceName } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { startLoupe } from '../../scripts/runtime.ts';
 import { serveControl, tell } from './child.ts';
@@ -14,6 +14,10 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     'api-key': { type: 'string' },
     'log-level': { type: 'string', default: 'warn' },
+    /** `LOUPE_…=value` settings on top of the throwaway ones, e.g. the server adapters. */
+    env: { type: 'string', multiple: true, default: [] },
+    /** Services to run (all by default), e.g. only the pipeline roles in a second process. */
+    service: { type: 'string', multiple: true, default: [] },
   },
 });
 const dataDir = values['data-dir'];
@@ -22,10 +26,24 @@ if (!dataDir || !apiKey) throw new Error('product.ts needs --data-dir and --api-
 
 const started = performance.now();
 // The benchmark's own environment: nothing here comes from the shell that started it.
-const config = loadConfig(throwawayEnv({ dataDir, apiKey, logLevel: values['log-level'] }));
-const loupe = await startLoupe(config, { logger: createLogger(config.logLevel, 'loupe-bench') });
-const { gateway, ingest } = loupe.urls;
-if (!gateway || !ingest) throw new Error('the gateway and the collector must both run');
+const extra = Object.fromEntries(
+  values.env.map((pair) => {
+    const at = pair.indexOf('=');
+    if (!pair.startsWith('LOUPE_') || at < 0)
+      throw new Error(`--env takes LOUPE_NAME=value, got ${pair}`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
+const config = loadConfig({
+  ...throwawayEnv({ dataDir, apiKey, logLevel: values['log-level'] }),
+  ...extra,
+});
+const services = values.service.length > 0 ? (values.service as ServiceName[]) : undefined;
+const loupe = await startLoupe(config, {
+  services,
+  logger: createLogger(config.logLevel, 'loupe-bench'),
+});
+const { gateway = '', ingest = '' } = loupe.urls;
 
 serveControl(
   {
