@@ -132,7 +132,7 @@ export async function startLoupe(
     }
 
     const served: Partial<Record<SubgraphName, ServedGraphQL>> = {};
-    const deps = { olap, live, meta, search, authenticate };
+    const deps = { olap, live, meta, search, authenticate, logger };
     const starters: Record<SubgraphName, () => Promise<ServedGraphQL>> = {
       metrics: () => startMetricsSubgraph(config, deps),
       audience: () => startAudienceSubgraph(config, deps),

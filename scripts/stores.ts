@@ -61,7 +61,7 @@ export async function openStores(config: LoupeConfig, logger?: Logger): Promise<
     closers.push(() => bus.close());
 
     const live = servers.redisUrl
-      ? createRedisLiveStore({ url: servers.redisUrl, keyPrefix: servers.redisKeyPrefix })
+      ? createRedisLiveStore({ url: servers.redisUrl, keyPrefix: servers.redisKeyPrefix, logger })
       : createMemoryLiveStore();
     closers.push(() => live.close());
 
@@ -69,6 +69,8 @@ export async function openStores(config: LoupeConfig, logger?: Logger): Promise<
       ? createElasticsearchSearch({
           url: servers.elasticsearchUrl,
           indexPrefix: servers.elasticsearchIndexPrefix,
+          // A search field fails at once while Elasticsearch is down, rather than after a retry.
+          maxRetries: 0,
         })
       : createClickHouseSearch(olap);
     closers.push(() => search.close());

@@ -26,7 +26,7 @@ export function createMetricsSubgraph(deps: {
   authenticate: Authenticator;
   logger?: Logger;
 }): MetricsSubgraph {
-  const store = createMetricsStore({ olap: deps.olap, live: deps.live });
+  const store = createMetricsStore({ olap: deps.olap, live: deps.live, logger: deps.logger });
   const server = createSubgraphServer({
     name: 'metrics',
     resolvers: metricsResolvers({ store, live: deps.live }),
