@@ -229,10 +229,20 @@ function kafkaClusterId(): string {
   return Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
 }
 
-/** `npm run services -- up kafka`: one node on 127.0.0.1:9092 (controller on 9093). */
-export function kafkaService(): Service {
-  const cluster = kafkaCluster({ dir: join(serviceDir('kafka'), 'cluster'), basePort: 9092 });
+/**
+ * `npm run services -- up kafka`: one node on 127.0.0.1:9092 (controller on 9093). With
+ * `--kafka-nodes 3`, a cluster of three on 9092, 9094 and 9096 (replication factor 3) for
+ * fault tests; its data lives apart from the single node's.
+ */
+export function kafkaService(nodes = 1): Service {
+  const cluster = kafkaCluster({
+    dir: join(serviceDir('kafka'), nodes === 1 ? 'cluster' : `cluster-${nodes}`),
+    basePort: 9092,
+    nodes,
+  });
   const first = cluster.nodes[0]!;
+  const started = (n: KafkaNode) =>
+    existsSync(n.logFile) && readFileSync(n.logFile, 'utf8').includes(STARTED);
   return {
     name: 'kafka',
     port: first.port,
@@ -243,9 +253,8 @@ export function kafkaService(): Service {
     },
     start: () => cluster.start(),
     async ready() {
-      return existsSync(first.logFile) && readFileSync(first.logFile, 'utf8').includes(STARTED)
-        ? listening(first.port)
-        : false;
+      for (const n of cluster.nodes) if (!started(n) || !(await listening(n.port))) return false;
+      return true;
     },
     stop: () => cluster.stop(),
   };

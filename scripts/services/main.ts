@@ -15,12 +15,16 @@ import {
   type Service,
 } from './service.ts';
 
-const ALL: readonly (() => Service)[] = [
-  postgresService,
-  redisService,
-  elasticsearchService,
-  kafkaService,
-];
+function kafkaNodes(args: readonly string[]): number {
+  const at = args.findIndex((a) => a === '--kafka-nodes' || a.startsWith('--kafka-nodes='));
+  if (at < 0) return 1;
+  const raw = args[at]!.includes('=') ? args[at]!.split('=')[1] : args[at + 1];
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 5) {
+    throw new Error(`--kafka-nodes takes 1 to 5, got ${String(raw)}`);
+  }
+  return n;
+}
 
 async function isReady(service: Service): Promise<boolean> {
   return service.ready ? service.ready() : listening(service.port);
@@ -67,15 +71,19 @@ async function status(service: Service): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const [command = 'status', ...names] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const nodes = kafkaNodes(args);
+  const [command = 'status', ...names] = args.filter(
+    (a, i) => !a.startsWith('--kafka-nodes') && args[i - 1] !== '--kafka-nodes',
+  );
   const actions: Record<string, (s: Service) => Promise<void>> = { up, down, status };
   const action = actions[command];
   mkdirSync(STATE_DIR, { recursive: true });
-  const services = ALL.map((make) => make());
+  const services = [postgresService(), redisService(), elasticsearchService(), kafkaService(nodes)];
   const unknown = names.filter((n) => !services.some((s) => s.name === n));
   if (!action || unknown.length > 0) {
     console.error(
-      `usage: npm run services -- up|down|status [${services.map((s) => s.name).join('|')} …]` +
+      `usage: npm run services -- up|down|status [${services.map((s) => s.name).join('|')} …] [--kafka-nodes N]` +
         (unknown.length > 0 ? `\nunknown service: ${unknown.join(', ')}` : ''),
     );
     process.exit(2);
