@@ -27,7 +27,8 @@ function kafkaNodes(args: readonly string[]): number {
 }
 
 async function isReady(service: Service): Promise<boolean> {
-  return service.ready ? service.ready() : listening(service.port);
+  // A health probe that cannot connect means "not ready", not a failed command.
+  return service.ready ? service.ready().catch(() => false) : listening(service.port);
 }
 
 async function up(service: Service): Promise<void> {
