@@ -18,12 +18,7 @@ import { PROFILE_DIR } from './support/paths.ts';
 import { startProduct, type RunningProduct } from './support/product-child.ts';
 import { count, describe, progress, seconds, sleep } from './support/stats.ts';
 import { SERVICES } from '../lib/config.ts';
-import {
-  throwawayElasticsearch,
-  throwawayKafka,
-  throwawayPostgres,
-  throwawayRedis,
-} from '../test/support/throwaway-servers.ts';
+import { throwawayServerEnv } from '../test/support/throwaway-servers.ts';
 
 const BENCH = 'ingest';
 const API_KEY = 'loupe_bench_ingest_0000000000';
@@ -150,34 +145,10 @@ interface ModeResult {
   latency: LoadResult['latency'];
 }
 
-/** Settings that put the product on the local servers, each under a fresh prefix or schema. */
-async function serverEnv(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
-  const postgres = await throwawayPostgres();
-  const redis = throwawayRedis();
-  const kafka = throwawayKafka();
-  const elasticsearch = throwawayElasticsearch();
-  return {
-    env: {
-      LOUPE_POSTGRES_URL: postgres.url,
-      LOUPE_REDIS_URL: redis.url,
-      LOUPE_REDIS_KEY_PREFIX: redis.keyPrefix,
-      LOUPE_KAFKA_BROKERS: kafka.brokers,
-      LOUPE_KAFKA_TOPIC_PREFIX: kafka.topicPrefix,
-      LOUPE_ELASTICSEARCH_URL: elasticsearch.url,
-      LOUPE_ELASTICSEARCH_INDEX_PREFIX: elasticsearch.indexPrefix,
-    },
-    async cleanup() {
-      await postgres.drop();
-      await redis.clear();
-      await elasticsearch.drop();
-    },
-  };
-}
-
 async function measure(mode: Mode): Promise<ModeResult> {
   const { batch, accounts, connections } = options;
   const measured = batchBodies(`bench-${mode}`, batch, accounts);
-  const servers = mode === 'embedded' ? undefined : await serverEnv();
+  const servers = mode === 'embedded' ? undefined : await throwawayServerEnv();
   const dataDir = await mkdtemp(join(tmpdir(), 'loupe-bench-ingest-'));
   const client = createHttpClient({ connections });
   const probe = createHttpClient({ connections: 1 });

@@ -3,7 +3,7 @@
 // answers by skipping granules; user text only ever travels as a query parameter.
 import type { Olap, OlapParams } from '../olap/olap.port.ts';
 import type { SearchHit, SearchIndex, SearchQuery, TextDocument, TextKind } from './search.port.ts';
-import { MAX_SEARCH_WORDS, searchWords } from './search-words.ts';
+import { queryWords } from './search-words.ts';
 
 const TABLE = 'text_search';
 
@@ -51,16 +51,8 @@ export function createClickHouseSearch(olap: Olap): SearchIndex {
     },
 
     async search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }> {
-      if (!Number.isInteger(query.limit) || query.limit < 1) {
-        throw new RangeError(`limit must be a positive integer, got ${query.limit}`);
-      }
-      const words = searchWords(query.text);
-      if (words.length > MAX_SEARCH_WORDS) {
-        throw new RangeError(`at most ${MAX_SEARCH_WORDS} words per search, got ${words.length}`);
-      }
-      if (words.length === 0 || query.accountIds?.length === 0 || query.kinds?.length === 0) {
-        return { total: 0, hits: [] };
-      }
+      const words = queryWords(query);
+      if (!words) return { total: 0, hits: [] };
 
       const params: OlapParams = { org: query.orgId, limit: query.limit };
       const filters = words.map((word, i) => {

@@ -4,7 +4,7 @@
 // the query and the index agree on every word boundary by construction.
 import { Client, errors } from '@elastic/elasticsearch';
 import type { SearchHit, SearchIndex, SearchQuery, TextDocument, TextKind } from './search.port.ts';
-import { MAX_SEARCH_WORDS, searchWords } from './search-words.ts';
+import { queryWords, searchWords } from './search-words.ts';
 
 export interface ElasticsearchSearchOptions {
   /** Base URL of the cluster, e.g. `http://127.0.0.1:9200`. */
@@ -172,16 +172,8 @@ export function createElasticsearchSearch({
     },
 
     async search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }> {
-      if (!Number.isInteger(query.limit) || query.limit < 1) {
-        throw new RangeError(`limit must be a positive integer, got ${query.limit}`);
-      }
-      const words = searchWords(query.text);
-      if (words.length > MAX_SEARCH_WORDS) {
-        throw new RangeError(`at most ${MAX_SEARCH_WORDS} words per search, got ${words.length}`);
-      }
-      if (words.length === 0 || query.accountIds?.length === 0 || query.kinds?.length === 0) {
-        return { total: 0, hits: [] };
-      }
+      const words = queryWords(query);
+      if (!words) return { total: 0, hits: [] };
       await ensureIndex();
 
       // The organisation is always a filter: tenants share the index.

@@ -1,4 +1,5 @@
 // What a searchable word is, for every search adapter and for input validation.
+import type { SearchQuery } from './search.port.ts';
 
 /** More words than this in one query is refused: each word is one more filter to evaluate. */
 export const MAX_SEARCH_WORDS = 32;
@@ -15,4 +16,22 @@ export function searchWords(text: string): string[] {
     .split(/[^A-Za-z0-9\u{80}-\u{10FFFF}]+/u)
     .filter((w) => w.length > 0);
   return [...new Set(words)];
+}
+
+/**
+ * Checks a query's limit and word count (the same rules for every adapter) and returns its
+ * words, or `null` when it can match nothing: no words, or an empty account or kind filter.
+ */
+export function queryWords(query: SearchQuery): string[] | null {
+  if (!Number.isInteger(query.limit) || query.limit < 1) {
+    throw new RangeError(`limit must be a positive integer, got ${query.limit}`);
+  }
+  const words = searchWords(query.text);
+  if (words.length > MAX_SEARCH_WORDS) {
+    throw new RangeError(`at most ${MAX_SEARCH_WORDS} words per search, got ${words.length}`);
+  }
+  if (words.length === 0 || query.accountIds?.length === 0 || query.kinds?.length === 0) {
+    return null;
+  }
+  return words;
 }

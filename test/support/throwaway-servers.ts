@@ -72,3 +72,33 @@ export function throwawayElasticsearch(): {
     },
   };
 }
+
+/**
+ * Settings that put every store but the OLAP one on the local servers (PostgreSQL, Redis, Kafka,
+ * Elasticsearch), each under a fresh schema or prefix; `cleanup` removes what they left behind.
+ */
+export async function throwawayServerEnv(): Promise<{
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}> {
+  const postgres = await throwawayPostgres();
+  const redis = throwawayRedis();
+  const kafka = throwawayKafka();
+  const elasticsearch = throwawayElasticsearch();
+  return {
+    env: {
+      LOUPE_POSTGRES_URL: postgres.url,
+      LOUPE_REDIS_URL: redis.url,
+      LOUPE_REDIS_KEY_PREFIX: redis.keyPrefix,
+      LOUPE_KAFKA_BROKERS: kafka.brokers,
+      LOUPE_KAFKA_TOPIC_PREFIX: kafka.topicPrefix,
+      LOUPE_ELASTICSEARCH_URL: elasticsearch.url,
+      LOUPE_ELASTICSEARCH_INDEX_PREFIX: elasticsearch.indexPrefix,
+    },
+    async cleanup() {
+      await postgres.drop();
+      await redis.clear();
+      await elasticsearch.drop();
+    },
+  };
+}
