@@ -434,7 +434,15 @@ function logKafka(logger: Logger | undefined, { level, log }: LogEntry): void {
   if (!logger) return;
   const { message, ...fields } = log;
   const entry = { ...fields, component: 'kafkajs' };
-  if (level <= KafkaLogLevel.ERROR) logger.error(entry, message);
+  // kafkajs reports every error response of every request ("Response Heartbeat…" during a
+  // routine rebalance, say) before retrying it; what still fails after the retries reaches us
+  // as a rejected call, so those lines are detail, not errors.
+  const perRequest = message.startsWith('Response ');
+  // Bounded retries are deliberate: a publish that gives up answers 503, and the sink keeps a
+  // resent event once by its id.
+  const retriesWarning = message.startsWith('Limiting retries for the idempotent producer');
+  if (perRequest || retriesWarning) logger.debug(entry, message);
+  else if (level <= KafkaLogLevel.ERROR) logger.error(entry, message);
   else if (level === KafkaLogLevel.WARN) logger.warn(entry, message);
   else logger.debug(entry, message);
 }
