@@ -35,13 +35,22 @@ export interface ReplayProgress {
   total: number;
 }
 
+export interface ReplayOptions {
+  onProgress?: (progress: ReplayProgress) => void;
+  /** Told of each failed batch; the bus retries it with backoff. */
+  onFailure?: (error: unknown) => void;
+  /** Failures in a row after which the replay stops and rejects. Default 5. */
+  maxFailures?: number;
+}
+
 /** Runs `handler` over the range with a fresh group; resolves with the messages handed to it. */
 export async function replay(
   bus: Bus,
   handler: StageHandler,
   range: ReplayRange,
-  onProgress?: (progress: ReplayProgress) => void,
+  options: ReplayOptions = {},
 ): Promise<ReplayProgress> {
+  const { onProgress, onFailure, maxFailures = 5 } = options;
   const ends = await bus.endOffsets(EVENTS_TOPIC);
   const chosen = [...ends.keys()].filter((p) => !range.partitions || range.partitions.includes(p));
   const unknown = (range.partitions ?? []).filter((p) => !ends.has(p));
@@ -61,12 +70,19 @@ export async function replay(
     done: 0,
     total: chosen.reduce((n, p) => n + Math.max(0, stopAt.get(p)! - (range.from ?? 0)), 0),
   };
-  const reached = new Map<number, number>();
+  // Where each partition is read from; the bus may start later than asked (retention), so the
+  // group's real positions replace these once it has joined.
+  const reached = new Map(startAt);
   let finished!: () => void;
-  const allReached = new Promise<void>((resolve) => (finished = resolve));
+  let failed!: (error: unknown) => void;
+  const allReached = new Promise<void>((resolve, reject) => {
+    finished = resolve;
+    failed = reject;
+  });
   const check = () => {
-    if (chosen.every((p) => (reached.get(p) ?? startAt.get(p)!) >= stopAt.get(p)!)) finished();
+    if (chosen.every((p) => reached.get(p)! >= stopAt.get(p)!)) finished();
   };
+  let failures = 0;
 
   const nothingToDo = chosen.every((p) => startAt.get(p)! >= stopAt.get(p)!);
   if (nothingToDo) return progress;
@@ -78,13 +94,24 @@ export async function replay(
     handleBatch: async (batch) => {
       const stop = stopAt.get(batch.partition) ?? 0;
       const messages = batch.messages.filter((m) => m.offset < stop);
-      if (messages.length > 0) await handler.handle({ ...batch, messages });
+      try {
+        if (messages.length > 0) await handler.handle({ ...batch, messages });
+        failures = 0;
+      } catch (error) {
+        onFailure?.(error);
+        if (++failures >= maxFailures) failed(error);
+        throw error;
+      }
       progress.done += messages.length;
-      reached.set(batch.partition, batch.messages.at(-1)!.offset + 1);
+      const next = batch.messages.at(-1)!.offset + 1;
+      reached.set(batch.partition, Math.max(reached.get(batch.partition) ?? 0, next));
       onProgress?.(progress);
       check();
     },
   });
+  for (const [p, position] of await bus.committedOffsets(EVENTS_TOPIC, group)) {
+    reached.set(p, Math.max(reached.get(p) ?? 0, position));
+  }
   check();
   try {
     await allReached;
@@ -145,12 +172,16 @@ async function main(): Promise<void> {
     }).find((h) => h.stage === stage)!;
     const started = Date.now();
     let shown = 0;
-    const result = await replay(bus, handler, range, ({ done, total }) => {
-      if (Date.now() - shown < 1000) return;
-      shown = Date.now();
-      console.log(
-        `replay ${role}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')} messages`,
-      );
+    const result = await replay(bus, handler, range, {
+      onProgress: ({ done, total }) => {
+        if (Date.now() - shown < 1000) return;
+        shown = Date.now();
+        console.log(
+          `replay ${role}: ${done.toLocaleString('en')} / ~${total.toLocaleString('en')} messages`,
+        );
+      },
+      onFailure: (error) =>
+        logger.error({ err: error }, `replay ${role}: a batch failed, retrying`),
     });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`replay ${role}: ${result.done.toLocaleString('en')} messages in ${seconds} s`);

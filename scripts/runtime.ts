@@ -23,6 +23,7 @@ import {
   upsertTrackedAccounts,
 } from '../lib/meta/accounts.repo.ts';
 import { startGateway } from '../gateway/main.ts';
+import { createClosers } from './closers.ts';
 import { openStores } from './stores.ts';
 import type { Platform } from '../schema/event-envelope.ts';
 import { serveCollector, type ServedCollector } from '../ingest/collector/collector.server.ts';
@@ -73,16 +74,21 @@ export async function startLoupe(
       );
     }
   }
+  if (!config.servers.redisUrl && services.has('speed-layer') && !services.has('metrics')) {
+    // Its counters and ticks would stay in this process, where nothing reads them.
+    throw new ConfigError(
+      'the speed layer without the metrics subgraph needs a shared live store: ' +
+        'set LOUPE_REDIS_URL, or run them in one process',
+    );
+  }
   const logger = options.logger;
-  const closers: (() => Promise<void>)[] = [];
-  const close = async () => {
-    // Reverse order: doors first, then consumers, then the stores they write to.
-    for (const c of closers.reverse()) await c();
-  };
+  // Reverse order: doors first, then consumers, then the stores they write to.
+  const closers = createClosers();
+  const close = () => closers.close();
 
   try {
     const stores = await openStores(config, logger);
-    closers.push(() => stores.close());
+    closers.add(() => stores.close());
     const { olap, meta, bus, live, search } = stores;
     await ensureDemoOrganisation(meta, config.demo.apiKey);
 
@@ -117,7 +123,7 @@ export async function startLoupe(
         logger,
         stages: roles.map((role) => STAGES[role]),
       });
-      closers.push(() => pipeline!.close());
+      closers.add(() => pipeline!.close());
     }
     if (services.has('ingest')) {
       collector = await serveCollector({
@@ -128,7 +134,7 @@ export async function startLoupe(
         port: config.ports.ingest,
         onAccounts: (orgId, accounts) => trackAccounts(orgId, accounts),
       });
-      closers.push(() => collector!.close());
+      closers.add(() => collector!.close());
     }
 
     const served: Partial<Record<SubgraphName, ServedGraphQL>> = {};
@@ -144,7 +150,7 @@ export async function startLoupe(
       if (!services.has(name)) continue;
       const s = await starters[name]();
       served[name] = s;
-      closers.push(() => s.close());
+      closers.add(() => s.close());
     }
 
     let gatewayUrl: string | undefined;
@@ -159,7 +165,7 @@ export async function startLoupe(
       ) as Record<SubgraphName, string>;
       const gateway = await startGateway(config, { subgraphUrls, authenticate, logger });
       gatewayUrl = gateway.url;
-      closers.push(() => gateway.close());
+      closers.add(() => gateway.close());
     }
 
     return {
@@ -183,7 +189,7 @@ export async function startLoupe(
       close,
     };
   } catch (error) {
-    await close();
+    await close().catch(() => undefined); // the first failure is the one to report
     throw error;
   }
 }

@@ -23,6 +23,7 @@ import { applyOlapSchema } from '../lib/olap/olap-schema.ts';
 import { createClickHouseSearch } from '../lib/search/clickhouse.search.ts';
 import { createElasticsearchSearch } from '../lib/search/elasticsearch.search.ts';
 import type { SearchIndex } from '../lib/search/search.port.ts';
+import { createClosers } from './closers.ts';
 
 export interface Stores {
   olap: Olap;
@@ -38,32 +39,30 @@ export interface Stores {
 
 export async function openStores(config: LoupeConfig, logger?: Logger): Promise<Stores> {
   const { servers } = config;
-  const closers: (() => Promise<void>)[] = [];
-  const close = async () => {
-    for (const c of closers.reverse()) await c();
-  };
+  const closers = createClosers();
+  const close = () => closers.close();
   try {
     const olap = servers.clickhouseUrl
       ? createClickHouseOlap({ url: servers.clickhouseUrl })
       : createChdbOlap({ dataDir: join(config.dataDir, 'olap') });
-    closers.push(() => olap.close());
+    closers.add(() => olap.close());
     await applyOlapSchema(olap);
 
     const meta = servers.postgresUrl
       ? await createPostgresMeta({ url: servers.postgresUrl })
       : await createPgliteMeta({ dataDir: join(config.dataDir, 'meta') });
-    closers.push(() => meta.close());
+    closers.add(() => meta.close());
     await migrate(meta);
 
     const bus: Bus = servers.kafkaBrokers
       ? createKafkaBus({ brokers: servers.kafkaBrokers, prefix: servers.kafkaTopicPrefix, logger })
       : createMemoryBus({ partitions: 4 });
-    closers.push(() => bus.close());
+    closers.add(() => bus.close());
 
     const live = servers.redisUrl
       ? createRedisLiveStore({ url: servers.redisUrl, keyPrefix: servers.redisKeyPrefix, logger })
       : createMemoryLiveStore();
-    closers.push(() => live.close());
+    closers.add(() => live.close());
 
     const search: SearchIndex = servers.elasticsearchUrl
       ? createElasticsearchSearch({
@@ -73,7 +72,7 @@ export async function openStores(config: LoupeConfig, logger?: Logger): Promise<
           maxRetries: 0,
         })
       : createClickHouseSearch(olap);
-    closers.push(() => search.close());
+    closers.add(() => search.close());
 
     const redisCaches = servers.redisUrl
       ? createRedisCacheStores({
@@ -82,13 +81,13 @@ export async function openStores(config: LoupeConfig, logger?: Logger): Promise<
           onError: (error) => logger?.warn({ err: error }, 'cache unavailable, reading through'),
         })
       : undefined;
-    if (redisCaches) closers.push(() => redisCaches.close());
+    if (redisCaches) closers.add(() => redisCaches.close());
     const cache = <Value>(namespace: string, ttlMs: number) =>
       createCache<Value>({ namespace, ttlMs, store: redisCaches?.store(namespace) });
 
     return { olap, meta, bus, live, search, cache, close };
   } catch (error) {
-    await close();
+    await close().catch(() => undefined); // the first failure is the one to report
     throw error;
   }
 }

@@ -48,13 +48,13 @@ export interface StageHandler {
 export function stageHandlers(deps: Omit<PipelineDeps, 'stages'>): StageHandler[] {
   const { bus, olap, live, text, logger } = deps;
   const sink = createOlapSink({ olap, deadLetters: busDeadLetters(bus), logger });
-  const speed = createSpeedLayer({ live, logger });
+  const speed = createSpeedLayer({ live, logger, logId: bus.logId });
   const handlers: StageHandler[] = [
     {
       stage: 'olapSink',
       group: GROUPS.olapSink,
       maxBatchSize: SINK_BATCH,
-      // Each insert feeds three rollups; a quarter second of batching makes far fewer of them.
+      // Each insert feeds six materialized views; a quarter second of batching makes far fewer.
       batchWaitMs: 250,
       handle: (batch) => sink.handleBatch(batch),
     },

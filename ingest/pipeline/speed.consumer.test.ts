@@ -208,3 +208,13 @@ test('a new speed layer on a bus whose offsets restarted counts from its first m
   await createSpeedLayer({ live, now: () => NOW }).handleBatch(batchOf(events('acct-b')));
   expect(await countersOf(live, 'acct-b')).toEqual(EXPECTED);
 });
+
+test('a replica or restarted process on the same durable log adds nothing for a batch already counted', async () => {
+  const live = createMemoryLiveStore();
+  stores.push(live);
+  const batch = batchOf(events('acct-shared'));
+  await createSpeedLayer({ live, now: () => NOW, logId: 'kafka:shared.' }).handleBatch(batch);
+  // The first process died before its commit; the next owner of the partition is handed it again.
+  await createSpeedLayer({ live, now: () => NOW, logId: 'kafka:shared.' }).handleBatch(batch);
+  expect(await countersOf(live, 'acct-shared')).toEqual(EXPECTED);
+});

@@ -35,11 +35,15 @@ export function createSpeedLayer(deps: {
   live: LiveStore;
   logger?: Logger;
   now?: () => number;
+  /**
+   * Names the log whose offsets the applied marks count (`Bus.logId`): shared by every process
+   * reading one durable log, so a replica or a restarted process that is handed a batch already
+   * counted adds nothing; fresh for a log whose offsets restart. Default: fresh.
+   */
+  logId?: string;
 }): SpeedLayer {
   const { live, logger, now = Date.now } = deps;
-  // Names this speed layer's marks: offsets restart at 0 when an in-process bus does, and a mark
-  // left by an earlier process must not make a new one skip its messages.
-  const instance = randomUUID();
+  const instance = deps.logId ?? randomUUID();
 
   return {
     async handleBatch(batch) {

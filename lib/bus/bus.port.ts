@@ -58,7 +58,17 @@ export interface BusConsumer {
 }
 
 export interface Bus {
-  /** Resolves only once every message is durable on the bus; rejects if any is not. */
+  /**
+   * Names this bus's log, for consumers that remember offsets elsewhere: the same in every
+   * process reading one durable log (Kafka, by topic prefix), fresh for the in-process log,
+   * whose offsets start again at 0 in each process.
+   */
+  readonly logId: string;
+  /**
+   * Resolves only once every message is durable on the bus. A rejection means "not known to be
+   * stored": some messages may still have been written, so a caller that resends must tolerate
+   * duplicates (the pipeline drops them by event id).
+   */
   publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   /** Resolves once the consumer has joined its group and been given its partitions. */
   consume(options: ConsumerOptions): Promise<BusConsumer>;

@@ -43,6 +43,10 @@ export interface KafkaBusOptions {
 }
 
 const DEFAULT_MAX_BATCH_SIZE = 1000;
+/** How often a member heartbeats; the group evicts one silent for the session timeout. */
+const HEARTBEAT_MS = 1000;
+/** How long `consume` waits to be given partitions before it gives up with an error. */
+const JOIN_TIMEOUT_MS = 60_000;
 
 export function createKafkaBus(options: KafkaBusOptions): Bus {
   const prefix = options.prefix ?? '';
@@ -177,6 +181,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   };
 
   return {
+    logId: `kafka:${prefix}`,
     async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
       if (messages.length === 0) return;
       const send = async () => {
@@ -207,7 +212,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
           groupId: group,
           // A consumer that dies is replaced within seconds, not the default half-minute.
           sessionTimeout: 10_000,
-          heartbeatInterval: 1000,
+          heartbeatInterval: HEARTBEAT_MS,
           rebalanceTimeout: 30_000,
           // A fetch returns once it has `minBytes` or after `maxWaitTimeInMs`: an eager stage
           // takes what is there within 50 ms, a batching one waits to fill bigger batches.
@@ -331,29 +336,53 @@ class KafkaBusConsumer implements BusConsumer {
 
   async start(): Promise<void> {
     const { consumer, options } = this;
-    const joined = new Promise<void>((resolve) => {
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
+    const offs: (() => void)[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const joined = new Promise<void>((resolve, reject) => {
+      offs.push(consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      offs.push(
+        consumer.on(consumer.events.CRASH, (event) =>
+          reject(new Error(`consumer crashed before joining: ${String(event.payload.error)}`)),
+        ),
+      );
+      timer = setTimeout(
+        () => reject(new Error(`no partitions assigned within ${JOIN_TIMEOUT_MS / 1000} s`)),
+        JOIN_TIMEOUT_MS,
+      );
+    });
+    try {
+      await consumer.connect();
+      // Where a group with no commit starts; `fromBeginning: false` groups were pinned above.
+      await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        // Partitions run side by side, so one failing partition does not hold back the others.
+        partitionsConsumedConcurrently: options.partitions,
+        eachBatch: (payload) => this.handle(payload),
       });
-    });
-    await consumer.connect();
-    // Where a group with no commit starts; `fromBeginning: false` groups were pinned above.
-    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      // Partitions run side by side, so one failing partition does not hold back the others.
-      partitionsConsumedConcurrently: options.partitions,
-      eachBatch: (payload) => this.handle(payload),
-    });
-    await joined;
+      await joined;
+    } finally {
+      clearTimeout(timer);
+      for (const off of offs) off();
+    }
   }
 
   private async handle(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const heartbeat = () => payload.heartbeat();
     const { options, consumer } = this;
+    // Set once a heartbeat says the group is rebalancing: this member may no longer own the
+    // partition, so it stops retrying and does not commit; the owner after the rebalance
+    // redelivers from the last commit.
+    let revoked = false;
+    const heartbeat = async () => {
+      try {
+        await payload.heartbeat();
+      } catch {
+        revoked = true;
+      }
+    };
+    const owned = () => !revoked && payload.isRunning() && !payload.isStale();
     const all: BusMessage[] = batch.messages.map((m) => ({
       topic: options.userTopic,
       partition: batch.partition,
@@ -369,20 +398,21 @@ class KafkaBusConsumer implements BusConsumer {
       };
       let failures = 0;
       for (;;) {
-        if (!payload.isRunning() || payload.isStale()) return;
+        if (!owned()) return;
+        // A slow handler must not look like a dead member: heartbeats go on while it runs.
+        const beating = setInterval(() => void heartbeat(), HEARTBEAT_MS);
         try {
           await options.handleBatch(slice);
           break;
         } catch (error) {
           options.onBatchError?.(error, slice, options.group);
           const wait = Math.min(options.maxRetryMs, options.retryMs * 2 ** failures++);
-          await sleepWithHeartbeat(
-            wait,
-            heartbeat,
-            () => payload.isRunning() && !payload.isStale(),
-          );
+          await sleepWhile(wait, owned, heartbeat);
+        } finally {
+          clearInterval(beating);
         }
       }
+      if (!owned()) return;
       const last = slice.messages.at(-1)!.offset;
       payload.resolveOffset(String(last));
       // Committed synchronously per slice: a crash after this point never re-reads it, and a
@@ -403,17 +433,16 @@ class KafkaBusConsumer implements BusConsumer {
   }
 }
 
-async function sleepWithHeartbeat(
+/** Waits `ms`, heartbeating each second, or less once `wanted` turns false. */
+async function sleepWhile(
   ms: number,
-  heartbeat: () => Promise<void>,
   wanted: () => boolean,
+  heartbeat: () => Promise<void>,
 ): Promise<void> {
   const until = Date.now() + ms;
-  // A member that is closing or lost its partition stops waiting: someone else redelivers.
   while (Date.now() < until && wanted()) {
-    await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
-    // Waiting out a failing sink must not look like a dead member to the group coordinator.
-    await heartbeat().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, Math.min(HEARTBEAT_MS, until - Date.now())));
+    await heartbeat();
   }
 }
 

@@ -6,6 +6,7 @@
 // Before any group exists nothing is dropped, so messages published early wait for their readers.
 // A group created later with `fromBeginning` starts at the oldest message still kept, as on
 // Kafka after retention. A group that stops for good holds retention: messages wait for it.
+import { randomUUID } from 'node:crypto';
 import type {
   Bus,
   BusBatch,
@@ -259,6 +260,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
   };
 
   return {
+    logId: `memory:${randomUUID()}`,
     async publish(topicName: string, messages: readonly OutgoingMessage[]): Promise<void> {
       assertOpen();
       if (messages.length === 0) return;
