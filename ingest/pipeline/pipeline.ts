@@ -124,7 +124,8 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
             throw new Error(
               `consumer group ${group} did not catch up in ${timeoutMs} ms (committed ${JSON.stringify([...committed])}, end ${JSON.stringify([...end])})`,
             );
-          await new Promise((r) => setTimeout(r, 5));
+          // Each look is a round trip to the bus (Kafka: an admin request); 25 ms is plenty.
+          await new Promise((r) => setTimeout(r, 25));
         }
       }
     },

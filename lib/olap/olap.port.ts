@@ -1,5 +1,5 @@
 // The OLAP store: ClickHouse SQL with server-side `{name:Type}` parameters.
-// Embedded: chDB (`chdb.olap.ts`). Server: @clickhouse/client (next issue).
+// Embedded: chDB (`chdb.olap.ts`). Server: @clickhouse/client (`clickhouse.olap.ts`).
 
 export type OlapParams = Record<
   string,

@@ -188,7 +188,7 @@ export function createElasticsearchSearch({
           index,
           size: query.limit,
           track_total_hits: true,
-          // Every word must match; as scoring clauses they rank rarer words higher.
+          // Every word must match; scores are kept for each hit, the order is newest first.
           track_scores: true,
           query: { bool: { must: words.map((w) => ({ term: { words: w } })), filter } },
           sort: [{ at: 'desc' }, { id: 'desc' }],

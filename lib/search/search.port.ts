@@ -1,5 +1,5 @@
 // Text search over posts, comments and mentions. Embedded: ClickHouse text search.
-// Server: Elasticsearch (next issue). Both pass `search.contract.ts`.
+// Server: Elasticsearch (`elasticsearch.search.ts`). Both pass `search.contract.ts`.
 
 export type TextKind = 'post' | 'comment' | 'mention';
 
