@@ -232,6 +232,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
           retryMs,
           maxRetryMs,
           onBatchError: options.onBatchError,
+          logger,
           onClosed: () => consumers.delete(consumer),
         },
       );
@@ -322,6 +323,7 @@ interface MemberOptions {
   retryMs: number;
   maxRetryMs: number;
   onBatchError?: (error: unknown, batch: BusBatch, group: string) => void;
+  logger?: Logger;
   onClosed: () => void;
 }
 
@@ -338,6 +340,15 @@ class KafkaBusConsumer implements BusConsumer {
     const { consumer, options } = this;
     const offs: (() => void)[] = [];
     let timer: NodeJS.Timeout | undefined;
+    // Which partitions this member holds after each rebalance: the first thing to look at when
+    // replicas of a role seem idle or overloaded.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const partitions = payload.memberAssignment[options.topic] ?? [];
+      options.logger?.info(
+        { group: payload.groupId, topic: options.userTopic, partitions },
+        'joined consumer group',
+      );
+    });
     const joined = new Promise<void>((resolve, reject) => {
       offs.push(consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
       offs.push(
