@@ -13,6 +13,7 @@ import { createLogger } from '../lib/logger.ts';
 import { stageHandlers, type StageHandler } from '../ingest/pipeline/pipeline.ts';
 import { createTextConsumer } from '../ingest/pipeline/text.consumer.ts';
 import { EVENTS_TOPIC } from '../ingest/pipeline/topics.ts';
+import { runCommand } from './run-command.ts';
 import { openStores } from './stores.ts';
 
 export const REPLAYABLE = {
@@ -190,13 +191,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error: unknown) => {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    console.error(error);
-    process.exit(1);
-  });
-}
+// Imported by the tests for `replay`; run as a command only when it is the entry point.
+if (import.meta.url === `file://${process.argv[1]}`) runCommand(main);

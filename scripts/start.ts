@@ -11,6 +11,7 @@ import {
 import { createLogger } from '../lib/logger.ts';
 import type { EventInput } from '../schema/event-envelope.ts';
 import { demoTraffic, generateDemoHistory } from './demo/demo-data.ts';
+import { runCommand } from './run-command.ts';
 import { startLoupe } from './runtime.ts';
 
 const DEMO_SEED = 42;
@@ -136,11 +137,4 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(2);
-  }
-  console.error(error);
-  process.exit(1);
-});
+runCommand(main);

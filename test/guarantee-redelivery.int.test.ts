@@ -32,6 +32,7 @@ import { createMetricsStore } from '../subgraphs/metrics/metrics.store.ts';
 import { knownBatch } from './support/known-batch.ts';
 import { distinctUsers, recount } from './support/recount.ts';
 import { DEFAULT_KAFKA_BROKERS } from './support/throwaway-servers.ts';
+import { waitUntil } from './support/wait-for.ts';
 
 const brokers = loadConfig().servers.kafkaBrokers ?? [DEFAULT_KAFKA_BROKERS];
 const prefix = `loupe-test-${randomBytes(4).toString('hex')}.`;
@@ -102,14 +103,6 @@ async function storedEvents(): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('on Kafka', () => {
   let pipeline: Pipeline;
   let bus: Bus;
@@ -132,7 +125,7 @@ describe('on Kafka', () => {
         throw new Error('killed before commit');
       },
     });
-    await waitFor('the doomed writes', () => written >= batch.events.length);
+    await waitUntil('the doomed writes', () => written >= batch.events.length, 60_000);
     expect(await storedEvents()).toBe(batch.events.length);
     const committed = await crashing.committedOffsets(EVENTS_TOPIC, GROUPS.olapSink);
     for (const [p, offset] of end) if (offset > 0) expect(committed.get(p)).toBe(0);
@@ -191,7 +184,7 @@ describe('on Kafka', () => {
     const laterEvents = later.events.map((e) => ({ ...e, accountId: batch.accountId }));
     await publishEvents(bus, laterEvents);
 
-    await waitFor('both dead letters', () => letters.length >= 2);
+    await waitUntil('both dead letters', () => letters.length >= 2, 60_000);
     const parsed = letters.map((l) => JSON.parse(l.value) as Record<string, unknown>);
     expect(parsed.map((l) => l['original']).sort()).toEqual([...garbage].sort());
     for (const letter of parsed) {
@@ -230,10 +223,14 @@ describe('on Kafka', () => {
     ).flat();
     await publishEvents(bus, spread);
     const end = await bus.endOffsets(EVENTS_TOPIC);
-    await waitFor('both replicas to drain the topic', async () => {
-      const committed = await bus.committedOffsets(EVENTS_TOPIC, GROUPS.olapSink);
-      return [...end].every(([p, offset]) => (committed.get(p) ?? 0) >= offset);
-    });
+    await waitUntil(
+      'both replicas to drain the topic',
+      async () => {
+        const committed = await bus.committedOffsets(EVENTS_TOPIC, GROUPS.olapSink);
+        return [...end].every(([p, offset]) => (committed.get(p) ?? 0) >= offset);
+      },
+      60_000,
+    );
     expect(seen[0]!.size).toBeGreaterThan(0);
     expect(seen[1]!.size).toBeGreaterThan(0);
     expect([...seen[0]!].filter((p) => seen[1]!.has(p))).toEqual([]);

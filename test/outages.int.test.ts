@@ -18,6 +18,7 @@ import { startLoupe, type RunningLoupe } from '../scripts/runtime.ts';
 import { postGraphQL } from './support/graphql-http.ts';
 import { knownBatch } from './support/known-batch.ts';
 import { recount } from './support/recount.ts';
+import { waitForValue } from './support/wait-for.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
 import {
   throwawayElasticsearch,
@@ -107,16 +108,6 @@ async function postAll(key: string, events: readonly EventInput[]): Promise<void
     const body = (await res.json()) as { rejected?: number };
     expect(res.status).toBe(200);
     expect(body.rejected).toBe(0);
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -261,14 +252,14 @@ describe('the Redis live store through a cut', () => {
       expect(reported).toHaveLength(1);
 
       await proxy.restore();
-      await waitFor('the store to answer again', () =>
+      await waitForValue('the store to answer again', () =>
         live.counters(['k']).then(
           ([k]) => (k === 2 ? true : undefined),
           () => undefined,
         ),
       );
       await duringSubscribed;
-      await waitFor('both subscriptions to hear a publish', async () => {
+      await waitForValue('both subscriptions to hear a publish', async () => {
         await live.publish('before', 'x');
         await live.publish('during', 'y');
         await new Promise((r) => setTimeout(r, 100));
@@ -302,7 +293,7 @@ describe('the Redis live store through a cut', () => {
       expect(String(error)).toMatch(/live store unavailable/);
       expect(ms).toBeLessThan(FAST_MS);
       await proxy.restore();
-      await waitFor('the store to answer', () =>
+      await waitForValue('the store to answer', () =>
         live.getValues(['v']).then(
           ([v]) => (v === undefined ? true : undefined),
           () => undefined,
@@ -337,7 +328,7 @@ describe('Redis (the live store) cut and restored', () => {
 
     before = subscribeTicks(KEY, ['acct-before']);
     await before.connected;
-    await waitFor('a first tick', async () => {
+    await waitForValue('a first tick', async () => {
       await postAll(KEY, views('acct-before', [1]));
       await new Promise((r) => setTimeout(r, 300));
       return before.sum('acct-before', 'VIEWS') > 0 ? true : undefined;
@@ -359,7 +350,7 @@ describe('Redis (the live store) cut and restored', () => {
     // The OLAP sink needs no Redis: events sent now are in the answer while Redis is still away.
     await postAll(KEY, duringOutage);
     const all = expectedTotals([...first.events, ...duringOutage]);
-    await waitFor('the outage events in the rollups', async () => {
+    await waitForValue('the outage events in the rollups', async () => {
       const reply = await query();
       expect(reply.data?.account?.metrics.live).toBe(false);
       return isDeepStrictEqual(totalsOf(reply.data), all) ? true : undefined;
@@ -371,7 +362,7 @@ describe('Redis (the live store) cut and restored', () => {
     // Nothing restarted: the speed layer's failed batches are redelivered, the live store
     // reconnects and subscribes again.
     await loupe.caughtUp(30_000);
-    await waitFor('ticks through both subscribers', async () => {
+    await waitForValue('ticks through both subscribers', async () => {
       await postAll(KEY, views('acct-before', [1], 'shares'));
       await postAll(otherKey, views('acct-during', [1], 'shares'));
       await new Promise((r) => setTimeout(r, 300));
@@ -383,7 +374,7 @@ describe('Redis (the live store) cut and restored', () => {
     await loupe.caughtUp(30_000);
     await postAll(KEY, views('acct-before', [10, 20, 30], 'likes'));
     await postAll(otherKey, views('acct-during', [5, 6], 'likes'));
-    await waitFor('ticks worth the events posted after the restore', async () =>
+    await waitForValue('ticks worth the events posted after the restore', async () =>
       before.sum('acct-before', 'LIKES') === 60 && during.sum('acct-during', 'LIKES') === 11
         ? true
         : undefined,

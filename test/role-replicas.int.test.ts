@@ -15,6 +15,7 @@ import { loadConfig, SUBGRAPHS, throwawayEnv } from '../lib/config.ts';
 import type { EventInput } from '../schema/event-envelope.ts';
 import { startLoupe, type RunningLoupe } from '../scripts/runtime.ts';
 import { throwawayServerEnv } from './support/throwaway-servers.ts';
+import { waitUntil } from './support/wait-for.ts';
 
 const KEY = 'loupe_replicas_key_0123456789';
 const ACCOUNTS = 24;
@@ -56,14 +57,6 @@ function startReplica(name: string): Replica {
   return replica;
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'loupe-replicas-'));
   const servers = await throwawayServerEnv();
@@ -96,11 +89,15 @@ afterAll(async () => {
 });
 
 test('two speed-layer processes split the partitions and count every event once', async () => {
-  await waitFor('both replicas to hold disjoint partitions covering the topic', () => {
-    const [a, b] = replicas.map((r) => r.partitions ?? []);
-    const all = new Set([...a!, ...b!]);
-    return a!.length > 0 && b!.length > 0 && all.size === a!.length + b!.length && all.size === 8;
-  });
+  await waitUntil(
+    'both replicas to hold disjoint partitions covering the topic',
+    () => {
+      const [a, b] = replicas.map((r) => r.partitions ?? []);
+      const all = new Set([...a!, ...b!]);
+      return a!.length > 0 && b!.length > 0 && all.size === a!.length + b!.length && all.size === 8;
+    },
+    60_000,
+  );
 
   const client = createClient({
     url: loupe.urls.gateway!.replace(/^http/, 'ws'),
@@ -155,7 +152,7 @@ test('two speed-layer processes split the partitions and count every event once'
     if (e.type === 'engagement')
       expected.set(e.accountId, (expected.get(e.accountId) ?? 0) + e.value);
   }
-  await waitFor(
+  await waitUntil(
     'ticks for every account',
     () => accountIds.every((id) => (likes.get(id) ?? 0) >= expected.get(id)!),
     30_000,
