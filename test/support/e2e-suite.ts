@@ -11,6 +11,7 @@ import type { EventInput } from '../../schema/event-envelope.ts';
 import { startLoupe, type RunningLoupe } from '../../scripts/runtime.ts';
 import { knownBatch } from './known-batch.ts';
 import { distinctUsers, recount, type Grain } from './recount.ts';
+import { waitForValue } from './wait-for.ts';
 
 /**
  * The end-to-end suite, run once per store set: `servers` returns the settings that point the
@@ -85,20 +86,6 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
     } | null;
   }
 
-  async function waitFor<T>(
-    what: string,
-    probe: () => Promise<T | undefined>,
-    ms = 20_000,
-  ): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
   function wsClient(key: string): Client {
     return createClient({
       url: url('gateway').replace(/^http/, 'ws'),
@@ -151,7 +138,7 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
     beforeAll(async () => {
       await postAll(DEMO_KEY, batch.events);
       // Queryable once the app-event count through the gateway equals what was sent.
-      await waitFor('the batch to be queryable', async () => {
+      await waitForValue('the batch to be queryable', async () => {
         const { body } = await graphql<MetricsData>(DEMO_KEY, METRICS_QUERY, {
           id: batch.accountId,
           from: new Date(batch.from).toISOString(),
@@ -276,7 +263,7 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
         data?: { metricTicks: { account: { id: string }; metric: string; delta: number } };
       };
       // The three events may arrive in one tick or several; together they must carry all 60 views.
-      await waitFor(
+      await waitForValue(
         'ticks worth 60 views',
         async () => {
           const sum = (received as TickMessage[]).reduce(
