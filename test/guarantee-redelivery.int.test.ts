@@ -5,6 +5,7 @@
 // - replaying an offset range (`npm run replay`) changes no total;
 // - a malformed message goes to the dead-letter topic with its reason and the consumer goes on;
 // - two replicas of a stage share the partitions through their consumer group.
+import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -235,5 +236,30 @@ describe('on Kafka', () => {
     expect(seen[1]!.size).toBeGreaterThan(0);
     expect([...seen[0]!].filter((p) => seen[1]!.has(p))).toEqual([]);
     await Promise.all(replicas.map((r) => r.close()));
+  });
+
+  test('npm run replay backfills a fresh store from the topic, with progress, and exits 0', async () => {
+    const end = await bus.endOffsets(EVENTS_TOPIC);
+    const messages = [...end.values()].reduce((a, b) => a + b, 0);
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/replay.ts', '--stage', 'olap-sink'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: {
+          PATH: process.env['PATH'],
+          LOUPE_KAFKA_BROKERS: brokers.join(','),
+          LOUPE_KAFKA_TOPIC_PREFIX: prefix,
+          // A new, empty OLAP store: the replay fills it from what Kafka keeps.
+          LOUPE_DATA_DIR: join(dir, 'backfill'),
+          LOUPE_LOG_LEVEL: 'warn',
+        },
+      },
+    );
+    expect(child.stderr).not.toMatch(/error/i);
+    expect(child.status).toBe(0);
+    const done = /replay olap-sink: ([\d,]+) messages in/.exec(child.stdout);
+    expect(Number(done?.[1]?.replaceAll(',', ''))).toBe(messages);
   });
 });
