@@ -3,6 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { forkBenchChild, type BenchChild } from './child.ts';
 
+/**
+ * A larger young generation: ingest allocates short-lived JSON, envelopes and buffers per event,
+ * and 64 MiB semi-spaces cut scavenges enough to raise the collector's rate by about a sixth.
+ */
+export const PRODUCT_NODE_FLAGS = '--max-semi-space-size=64';
+
 export interface ProductReady {
   type: 'ready';
   /** The gateway's GraphQL URL (HTTP; graphql-ws on the same path); empty if not run here. */
@@ -50,7 +56,13 @@ export async function startProduct(options: StartProductOptions): Promise<Runnin
       ...Object.entries(options.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
       ...(options.services ?? []).flatMap((name) => ['--service', name]),
     ],
-    { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir)}`] : [] },
+    {
+      nodeFlags: [
+        // The same young-generation size `npm start` gives the product (see package.json).
+        PRODUCT_NODE_FLAGS,
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir)}`] : []),
+      ],
+    },
   );
   try {
     const ready = await child.next<ProductReady>('ready', 180_000);
