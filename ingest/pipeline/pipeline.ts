@@ -114,19 +114,26 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   return {
     async caughtUp(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
-      const end = await bus.endOffsets(EVENTS_TOPIC);
-      for (const group of groups) {
-        for (;;) {
-          const committed = await bus.committedOffsets(EVENTS_TOPIC, group);
-          const behind = [...end].some(([p, offset]) => (committed.get(p) ?? 0) < offset);
-          if (!behind) break;
-          if (Date.now() > deadline)
-            throw new Error(
-              `consumer group ${group} did not catch up in ${timeoutMs} ms (committed ${JSON.stringify([...committed])}, end ${JSON.stringify([...end])})`,
-            );
-          // Each look is a round trip to the bus (Kafka: an admin request); 25 ms is plenty.
-          await new Promise((r) => setTimeout(r, 25));
+      let end = await bus.endOffsets(EVENTS_TOPIC);
+      for (;;) {
+        for (const group of groups) {
+          for (;;) {
+            const committed = await bus.committedOffsets(EVENTS_TOPIC, group);
+            const behind = [...end].some(([p, offset]) => (committed.get(p) ?? 0) < offset);
+            if (!behind) break;
+            if (Date.now() > deadline)
+              throw new Error(
+                `consumer group ${group} did not catch up in ${timeoutMs} ms (committed ${JSON.stringify([...committed])}, end ${JSON.stringify([...end])})`,
+              );
+            // Each look is a round trip to the bus (Kafka: an admin request); 25 ms is plenty.
+            await new Promise((r) => setTimeout(r, 25));
+          }
         }
+        // Kafka reports a partition's end as its high watermark, which trails for a moment after
+        // a leader moves: done only once the end no longer grows under us.
+        const now = await bus.endOffsets(EVENTS_TOPIC);
+        if ([...now].every(([p, offset]) => offset <= (end.get(p) ?? 0))) return;
+        end = now;
       }
     },
     async close() {

@@ -218,3 +218,11 @@ test('a replica or restarted process on the same durable log adds nothing for a 
   await createSpeedLayer({ live, now: () => NOW, logId: 'kafka:shared.' }).handleBatch(batch);
   expect(await countersOf(live, 'acct-shared')).toEqual(EXPECTED);
 });
+
+test('an event sent twice in one batch counts once', async () => {
+  const live = createMemoryLiveStore();
+  stores.push(live);
+  const once = events('acct-twice');
+  await createSpeedLayer({ live, now: () => NOW }).handleBatch(batchOf([...once, ...once]));
+  expect(await countersOf(live, 'acct-twice')).toEqual(EXPECTED);
+});

@@ -57,7 +57,14 @@ export function createSpeedLayer(deps: {
         else logger?.debug({ offset: message.offset, reason: parsed.reason }, 'skipped');
       }
       const horizon = now() - LIVE_TTL_SECONDS * 1000;
-      const live48h = envelopes.filter((e) => Date.parse(e.envelope.event.occurredAt) >= horizon);
+      // An event sent twice in one batch (a client's retry, say) counts once, as in the rollups.
+      const ids = new Set<string>();
+      const live48h = envelopes.filter(({ envelope: { orgId, event } }) => {
+        const id = `${orgId}/${event.id}`;
+        if (ids.has(id) || Date.parse(event.occurredAt) < horizon) return false;
+        ids.add(id);
+        return true;
+      });
 
       const mark = appliedKey(instance, batch.topic, batch.partition);
       const [[appliedUpTo = 0], levels] = await Promise.all([
