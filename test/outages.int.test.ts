@@ -118,8 +118,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: Date.now() - start };
 }
 
-const METRICS_QUERY = /* GraphQL */ `
-  query ($id: ID!, $from: DateTime!, $to: DateTime!) {
+/** The account's hourly totals and whether the live store answered: read in both outages. */
+const ACCOUNT_METRICS = /* GraphQL */ `
     account(id: $id) {
       id
       metrics(range: { from: $from, to: $to }, granularity: HOUR) {
@@ -130,6 +130,11 @@ const METRICS_QUERY = /* GraphQL */ `
         }
       }
     }
+`;
+
+const METRICS_QUERY = /* GraphQL */ `
+  query ($id: ID!, $from: DateTime!, $to: DateTime!) {
+    ${ACCOUNT_METRICS}
   }
 `;
 
@@ -470,16 +475,7 @@ describe('Elasticsearch (the search index) cut and restored', () => {
               id
               content
             }
-            account(id: $id) {
-              id
-              metrics(range: { from: $from, to: $to }, granularity: HOUR) {
-                live
-                series {
-                  metric
-                  total
-                }
-              }
-            }
+            ${ACCOUNT_METRICS}
           }
         `,
         {

@@ -10,7 +10,6 @@ import {
   logLevel as KafkaLogLevel,
   type LogEntry,
   Partitioners,
-  type Producer,
 } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type {
@@ -67,37 +66,16 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   const topicName = (topic: string) => `${prefix}${topic}`;
   const groupName = (group: string) => `${prefix}${group}`;
 
-  let admin: Promise<Admin> | undefined;
-  const connectedAdmin = () => {
-    admin ??= (async () => {
-      const a = kafka.admin();
-      await a.connect();
-      return a;
-    })().catch((error: unknown) => {
-      admin = undefined;
-      throw kafkaError('connecting the admin client', error);
-    });
-    return admin;
-  };
-
-  let producer: Promise<Producer> | undefined;
-  const connectedProducer = () => {
-    producer ??= (async () => {
-      const p = kafka.producer({
-        idempotent: true,
-        // Idempotence keeps order and drops duplicates only with one request in flight.
-        maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        allowAutoTopicCreation: false,
-      });
-      await p.connect();
-      return p;
-    })().catch((error: unknown) => {
-      producer = undefined;
-      throw kafkaError('connecting the producer', error);
-    });
-    return producer;
-  };
+  const connectedAdmin = lazyConnection('the admin client', () => kafka.admin());
+  const connectedProducer = lazyConnection('the producer', () =>
+    kafka.producer({
+      idempotent: true,
+      // Idempotence keeps order and drops duplicates only with one request in flight.
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    }),
+  );
 
   // Topics this process has seen exist: creating is idempotent but costs a round trip.
   const known = new Map<string, Promise<void>>();
@@ -291,24 +269,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
 
     async close(): Promise<void> {
       await Promise.all([...consumers].map((c) => c.close()));
-      const closing: Promise<void>[] = [];
-      if (producer)
-        closing.push(
-          producer.then(
-            (p) => p.disconnect(),
-            () => undefined,
-          ),
-        );
-      if (admin)
-        closing.push(
-          admin.then(
-            (a) => a.disconnect(),
-            () => undefined,
-          ),
-        );
-      producer = undefined;
-      admin = undefined;
-      await Promise.all(closing);
+      await Promise.all([connectedProducer.disconnect(), connectedAdmin.disconnect()]);
     },
   };
 }
@@ -455,6 +416,38 @@ async function sleepWhile(
     await new Promise((r) => setTimeout(r, Math.min(HEARTBEAT_MS, until - Date.now())));
     await heartbeat();
   }
+}
+
+/**
+ * A client connected on first use and shared after; a failed connect is forgotten, so the next
+ * call tries again rather than repeating the old failure.
+ */
+function lazyConnection<C extends { connect(): Promise<void>; disconnect(): Promise<void> }>(
+  label: string,
+  create: () => C,
+): (() => Promise<C>) & { disconnect(): Promise<void> } {
+  let client: Promise<C> | undefined;
+  const get = () => {
+    client ??= (async () => {
+      const c = create();
+      await c.connect();
+      return c;
+    })().catch((error: unknown) => {
+      client = undefined;
+      throw kafkaError(`connecting ${label}`, error);
+    });
+    return client;
+  };
+  const disconnect = async () => {
+    const connecting = client;
+    client = undefined;
+    // A client that never connected has nothing to close.
+    await connecting?.then(
+      (c) => c.disconnect(),
+      () => undefined,
+    );
+  };
+  return Object.assign(get, { disconnect });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
