@@ -313,9 +313,13 @@ class KafkaBusConsumer implements BusConsumer {
     const joined = new Promise<void>((resolve, reject) => {
       offs.push(consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
       offs.push(
-        consumer.on(consumer.events.CRASH, (event) =>
-          reject(new Error(`consumer crashed before joining: ${String(event.payload.error)}`)),
-        ),
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          // kafkajs restarts a consumer after a retriable crash (e.g. a coordinator still
+          // loading on a fresh cluster); only a crash it gives up on is final.
+          if (!payload.restart) {
+            reject(new Error(`consumer crashed before joining: ${String(payload.error)}`));
+          }
+        }),
       );
       timer = setTimeout(
         () => reject(new Error(`no partitions assigned within ${JOIN_TIMEOUT_MS / 1000} s`)),
