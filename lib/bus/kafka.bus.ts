@@ -9,6 +9,8 @@ import {
   Kafka,
   logLevel as KafkaLogLevel,
   type LogEntry,
+  type Message,
+  type PartitionMetadata,
   Partitioners,
 } from 'kafkajs';
 import type { Logger } from '../logger.ts';
@@ -42,6 +44,29 @@ export interface KafkaBusOptions {
 }
 
 const DEFAULT_MAX_BATCH_SIZE = 1000;
+/** Most messages one flush of the outbox takes. */
+const MAX_FLUSH = 20_000;
+
+interface Pending {
+  topic: string;
+  partitionMetadata: PartitionMetadata[];
+  messages: Message[];
+  /** Called once: with no argument when every message is stored, else with the error. */
+  done: (error?: unknown) => void;
+}
+
+/** What kafkajs' partitioner needs to know of a topic: how many partitions it has. */
+function partitionMetadata(count: number): PartitionMetadata[] {
+  return Array.from({ length: count }, (_, partitionId) => ({
+    partitionErrorCode: 0,
+    partitionId,
+    leader: -1,
+    replicas: [],
+    isr: [],
+    offlineReplicas: [],
+  }));
+}
+
 /** How often a member heartbeats; the group evicts one silent for the session timeout. */
 const HEARTBEAT_MS = 1000;
 /** How long `consume` waits to be given partitions before it gives up with an error. */
@@ -78,24 +103,29 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   );
 
   // Topics this process has seen exist: creating is idempotent but costs a round trip.
-  const known = new Map<string, Promise<void>>();
-  const ensureTopic = (topic: string): Promise<void> => {
+  // Topics this process has seen exist, with their partition count: creating is idempotent but
+  // costs a round trip.
+  const known = new Map<string, Promise<number>>();
+  const ensureTopic = (topic: string): Promise<number> => {
     let ready = known.get(topic);
     if (!ready) {
       ready = (async () => {
         const a = await connectedAdmin();
         // Asking first keeps kafkajs from logging an error for a topic that already exists.
-        if ((await a.listTopics()).includes(topicName(topic))) return;
-        await a.createTopics({
-          waitForLeaders: true,
-          topics: [
-            {
-              topic: topicName(topic),
-              numPartitions: partitions,
-              replicationFactor: options.replicationFactor ?? -1,
-            },
-          ],
-        });
+        if (!(await a.listTopics()).includes(topicName(topic))) {
+          await a.createTopics({
+            waitForLeaders: true,
+            topics: [
+              {
+                topic: topicName(topic),
+                numPartitions: partitions,
+                replicationFactor: options.replicationFactor ?? -1,
+              },
+            ],
+          });
+        }
+        const { topics } = await a.fetchTopicMetadata({ topics: [topicName(topic)] });
+        return topics[0]?.partitions.length ?? partitions;
       })().catch((error: unknown) => {
         known.delete(topic);
         throw kafkaError(`creating topic ${topicName(topic)}`, error);
@@ -103,6 +133,63 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       known.set(topic, ready);
     }
     return ready;
+  };
+
+  // kafkajs's idempotent producer can acknowledge messages it never stored when a leader moves:
+  // two sends racing on one partition may reuse a rolled-back sequence number (the broker then
+  // takes the second for a duplicate of the first), and a retried send that spans brokers skips
+  // partitions whose new leader already answered. So publishes wait in an outbox, and each flush
+  // sends every partition's messages in a request of its own, one flush at a time: no partition
+  // ever has two sends in flight, and no send spans two partitions.
+  const partitionOf = Partitioners.DefaultPartitioner();
+  const outbox: Pending[] = [];
+  let flushing = false;
+  const flush = async (): Promise<void> => {
+    if (flushing || outbox.length === 0) return;
+    flushing = true;
+    const taken: Pending[] = [];
+    let size = 0;
+    while (outbox.length > 0 && (size === 0 || size + outbox[0]!.messages.length <= MAX_FLUSH)) {
+      const next = outbox.shift()!;
+      taken.push(next);
+      size += next.messages.length;
+    }
+    try {
+      const producer = await connectedProducer();
+      const sends = new Map<
+        string,
+        { topic: string; partition: number; pending: Pending[]; messages: Message[] }
+      >();
+      for (const pending of taken) {
+        for (const message of pending.messages) {
+          const partition = partitionOf({
+            topic: pending.topic,
+            partitionMetadata: pending.partitionMetadata,
+            message,
+          });
+          const id = `${pending.topic}|${partition}`;
+          let send = sends.get(id);
+          if (!send)
+            sends.set(id, (send = { topic: pending.topic, partition, pending: [], messages: [] }));
+          send.messages.push({ ...message, partition });
+          if (send.pending.at(-1) !== pending) send.pending.push(pending);
+        }
+      }
+      const failures = new Map<Pending, unknown>();
+      await Promise.all(
+        [...sends.values()].map(({ topic, messages, pending }) =>
+          producer.send({ topic, acks: -1, messages }).catch((error: unknown) => {
+            for (const p of pending) failures.set(p, error);
+          }),
+        ),
+      );
+      for (const p of taken) p.done(failures.get(p));
+    } catch (error) {
+      for (const p of taken) p.done(error);
+    } finally {
+      flushing = false;
+      void flush();
+    }
   };
 
   const consumers = new Set<KafkaBusConsumer>();
@@ -163,12 +250,20 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
       if (messages.length === 0) return;
       const send = async () => {
-        await ensureTopic(topic);
-        const p = await connectedProducer();
-        await p.send({
-          topic: topicName(topic),
-          acks: -1,
-          messages: messages.map((m) => ({ key: m.key, value: m.value })),
+        const count = await ensureTopic(topic);
+        await new Promise<void>((resolve, reject) => {
+          outbox.push({
+            topic: topicName(topic),
+            partitionMetadata: partitionMetadata(count),
+            messages: messages.map((m) => ({ key: m.key, value: m.value })),
+            done: (error) =>
+              error === undefined
+                ? resolve()
+                : reject(
+                    error instanceof Error ? error : new Error('publish failed', { cause: error }),
+                  ),
+          });
+          void flush();
         });
       };
       await withTimeout(send(), publishTimeoutMs, `publishing to ${topicName(topic)}`).catch(
