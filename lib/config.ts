@@ -85,6 +85,11 @@ const envSchema = z.object({
   LOUPE_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
+  /** Tries of a pipeline batch that fails on its data, before it is split to find the culprit. */
+  LOUPE_PIPELINE_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** Wait after a batch's first failed try; doubles after each, up to the maximum. */
+  LOUPE_PIPELINE_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+  LOUPE_PIPELINE_RETRY_MAX_BACKOFF_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
 });
 
 export interface LoupeConfig {
@@ -105,6 +110,10 @@ export interface LoupeConfig {
     elasticsearchIndexPrefix: string;
   };
   logLevel: z.infer<typeof envSchema>['LOUPE_LOG_LEVEL'];
+  pipeline: {
+    /** See `ingest/pipeline/stage-runner.ts`. */
+    retry: { attempts: number; backoffMs: number; maxBackoffMs: number };
+  };
 }
 
 export class ConfigError extends Error {
@@ -154,6 +163,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       elasticsearchIndexPrefix: e.LOUPE_ELASTICSEARCH_INDEX_PREFIX,
     },
     logLevel: e.LOUPE_LOG_LEVEL,
+    pipeline: {
+      retry: {
+        attempts: e.LOUPE_PIPELINE_RETRY_ATTEMPTS,
+        backoffMs: e.LOUPE_PIPELINE_RETRY_BACKOFF_MS,
+        maxBackoffMs: e.LOUPE_PIPELINE_RETRY_MAX_BACKOFF_MS,
+      },
+    },
   };
 }
 

@@ -8,7 +8,7 @@
 // and it is not offered.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type PipelineRole } from '../lib/config.ts';
-import type { Bus } from '../lib/bus/bus.port.ts';
+import type { Bus, BusBatch } from '../lib/bus/bus.port.ts';
 import { createLogger } from '../lib/logger.ts';
 import { stageHandlers, type StageHandler } from '../ingest/pipeline/pipeline.ts';
 import { createTextConsumer } from '../ingest/pipeline/text.consumer.ts';
@@ -36,7 +36,17 @@ export interface ReplayProgress {
   total: number;
 }
 
+/** What a replay feeds: a stage handler, or any reader of a topic's batches. */
+export interface ReplayReader {
+  /** Names the fresh consumer group the replay reads with. */
+  group: string;
+  maxBatchSize: number;
+  handle: (batch: BusBatch) => Promise<unknown>;
+}
+
 export interface ReplayOptions {
+  /** The topic read. Default: the events topic. */
+  topic?: string;
   onProgress?: (progress: ReplayProgress) => void;
   /** Told of each failed batch; the bus retries it with backoff. */
   onFailure?: (error: unknown) => void;
@@ -47,17 +57,17 @@ export interface ReplayOptions {
 /** Runs `handler` over the range with a fresh group; resolves with the messages handed to it. */
 export async function replay(
   bus: Bus,
-  handler: StageHandler,
+  handler: ReplayReader,
   range: ReplayRange,
   options: ReplayOptions = {},
 ): Promise<ReplayProgress> {
-  const { onProgress, onFailure, maxFailures = 5 } = options;
-  const ends = await bus.endOffsets(EVENTS_TOPIC);
+  const { topic = EVENTS_TOPIC, onProgress, onFailure, maxFailures = 5 } = options;
+  const ends = await bus.endOffsets(topic);
   const chosen = [...ends.keys()].filter((p) => !range.partitions || range.partitions.includes(p));
   const unknown = (range.partitions ?? []).filter((p) => !ends.has(p));
   if (unknown.length > 0) {
     throw new ConfigError(
-      `no partition ${unknown.join(', ')} in ${EVENTS_TOPIC} (has 0–${ends.size - 1})`,
+      `no partition ${unknown.join(', ')} in ${topic} (has 0–${ends.size - 1})`,
     );
   }
   const stopAt = new Map(chosen.map((p) => [p, Math.min(range.to ?? ends.get(p)!, ends.get(p)!)]));
@@ -88,7 +98,7 @@ export async function replay(
   const nothingToDo = chosen.every((p) => startAt.get(p)! >= stopAt.get(p)!);
   if (nothingToDo) return progress;
   const consumer = await bus.consume({
-    topic: EVENTS_TOPIC,
+    topic,
     group,
     startAt,
     maxBatchSize: handler.maxBatchSize,
@@ -110,7 +120,7 @@ export async function replay(
       check();
     },
   });
-  for (const [p, position] of await bus.committedOffsets(EVENTS_TOPIC, group)) {
+  for (const [p, position] of await bus.committedOffsets(topic, group)) {
     reached.set(p, Math.max(reached.get(p) ?? 0, position));
   }
   check();
@@ -170,6 +180,7 @@ async function main(): Promise<void> {
       live,
       text: createTextConsumer({ olap, search, logger }),
       logger,
+      retry: config.pipeline.retry,
     }).find((h) => h.stage === stage)!;
     const started = Date.now();
     let shown = 0;

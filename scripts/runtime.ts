@@ -14,7 +14,7 @@ import {
   type SubgraphName,
 } from '../lib/config.ts';
 import type { ServedGraphQL } from '../lib/graphql/serve.ts';
-import type { Logger } from '../lib/logger.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
 import {
   createApiKey,
   createOrganisation,
@@ -54,6 +54,7 @@ const STAGES: Record<PipelineRole, Stage> = {
 
 export interface StartOptions {
   services?: readonly ServiceName[];
+  /** Silent when not given (tests that embed the product). */
   logger?: Logger;
 }
 
@@ -81,7 +82,7 @@ export async function startLoupe(
         'set LOUPE_REDIS_URL, or run them in one process',
     );
   }
-  const logger = options.logger;
+  const logger = options.logger ?? createLogger('silent');
   // Reverse order: doors first, then consumers, then the stores they write to.
   const closers = createClosers();
   const close = () => closers.close();
@@ -121,6 +122,7 @@ export async function startLoupe(
         live,
         text: createTextConsumer({ olap, search, logger }),
         logger,
+        retry: config.pipeline.retry,
         stages: roles.map((role) => STAGES[role]),
       });
       closers.add(() => pipeline!.close());

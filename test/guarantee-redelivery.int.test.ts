@@ -14,11 +14,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Bus, BusMessage } from '../lib/bus/bus.port.ts';
 import { createKafkaBus } from '../lib/bus/kafka.bus.ts';
 import { loadConfig } from '../lib/config.ts';
+import { createLogger } from '../lib/logger.ts';
 import { createMemoryLiveStore } from '../lib/live/memory.live.ts';
 import { createChdbOlap } from '../lib/olap/chdb.olap.ts';
 import type { Olap } from '../lib/olap/olap.port.ts';
 import { applyOlapSchema } from '../lib/olap/olap-schema.ts';
-import { busDeadLetters } from '../ingest/pipeline/dead-letters.ts';
 import { createOlapSink } from '../ingest/pipeline/olap-sink.consumer.ts';
 import { stageHandlers, startPipeline, type Pipeline } from '../ingest/pipeline/pipeline.ts';
 import {
@@ -39,6 +39,8 @@ const brokers = loadConfig().servers.kafkaBrokers ?? [DEFAULT_KAFKA_BROKERS];
 const prefix = `loupe-test-${randomBytes(4).toString('hex')}.`;
 const orgId = `org-${randomUUID()}`;
 const batch = knownBatch({ end: Date.now(), hours: 24 * 10, size: 3000, seed: 5 });
+const logger = createLogger('silent');
+const RETRY = { attempts: 2, backoffMs: 5, maxBackoffMs: 10 };
 
 let dir: string;
 let olap: Olap;
@@ -115,7 +117,7 @@ describe('on Kafka', () => {
 
     // The doomed member writes each batch to ClickHouse, then "dies" before its commit: the
     // handler never resolves successfully and its backoff outlasts the test.
-    const sink = createOlapSink({ olap, deadLetters: busDeadLetters(crashing) });
+    const sink = createOlapSink({ olap });
     let written = 0;
     await crashing.consume({
       topic: EVENTS_TOPIC,
@@ -138,6 +140,8 @@ describe('on Kafka', () => {
       bus,
       olap,
       live: createMemoryLiveStore(),
+      logger,
+      retry: RETRY,
       stages: ['olapSink'],
     });
     await pipeline.caughtUp(60_000);
@@ -148,9 +152,13 @@ describe('on Kafka', () => {
   });
 
   test('replaying the whole topic, then one partition’s middle, changes no total', async () => {
-    const sink = stageHandlers({ bus, olap, live: createMemoryLiveStore() }).find(
-      (h) => h.stage === 'olapSink',
-    )!;
+    const sink = stageHandlers({
+      bus,
+      olap,
+      live: createMemoryLiveStore(),
+      logger,
+      retry: RETRY,
+    }).find((h) => h.stage === 'olapSink')!;
     const end = await bus.endOffsets(EVENTS_TOPIC);
     const all = await replay(bus, sink, {});
     expect(all.done).toBe([...end.values()].reduce((a, b) => a + b, 0));
@@ -203,7 +211,8 @@ describe('on Kafka', () => {
     const replicaBuses = [newBus(), newBus()];
     const seen = replicaBuses.map(() => new Set<number>());
     const sinks = replicaBuses.map(
-      (b) => stageHandlers({ bus: b, olap, live: createMemoryLiveStore() })[0]!,
+      (b) =>
+        stageHandlers({ bus: b, olap, live: createMemoryLiveStore(), logger, retry: RETRY })[0]!,
     );
     const replicas = await Promise.all(
       replicaBuses.map((b, i) =>

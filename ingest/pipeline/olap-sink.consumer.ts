@@ -1,39 +1,31 @@
 // Writes every event to the OLAP store once: a batch redelivered after a crash, a replayed
 // offset range or a producer retry inserts nothing twice, because ids already stored are
 // filtered out before the insert (the rollups are fed by that same insert).
-import type { BusBatch } from '../../lib/bus/bus.port.ts';
-import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
+import { dlq, type MessageOutcome, type PipelineStage, type StageResult } from './outcome.ts';
 import { readEnvelope } from './read-envelope.ts';
-import type { DeadLetter, DeadLetterWriter } from './dead-letters.ts';
 import { toEventRow, type EventRow } from './event-rows.ts';
 
-export interface SinkOutcome {
+export interface SinkResult extends StageResult {
   inserted: number;
   duplicates: number;
-  deadLettered: number;
 }
 
-export interface OlapSink {
-  handleBatch(batch: BusBatch): Promise<SinkOutcome>;
-}
+export type OlapSink = PipelineStage<SinkResult>;
 
-export function createOlapSink(deps: {
-  olap: Olap;
-  deadLetters: DeadLetterWriter;
-  logger?: Logger;
-}): OlapSink {
-  const { olap, deadLetters, logger } = deps;
+export function createOlapSink(deps: { olap: Olap }): OlapSink {
+  const { olap } = deps;
 
   return {
+    name: 'olap-sink',
     async handleBatch(batch) {
-      const letters: DeadLetter[] = [];
+      const outcomes: MessageOutcome[] = [];
       const fresh = new Map<string, EventRow>();
       let duplicates = 0;
       for (const message of batch.messages) {
         const parsed = readEnvelope(message);
         if (!parsed.ok) {
-          letters.push({ message, reason: parsed.reason });
+          outcomes.push(dlq(message, `malformed: ${parsed.reason}`));
           continue;
         }
         const row = toEventRow(parsed.envelope);
@@ -44,14 +36,8 @@ export function createOlapSink(deps: {
 
       const stored = await storedKeys(olap, [...fresh.values()]);
       for (const key of stored) if (fresh.delete(key)) duplicates++;
-
-      // Dead letters first: if that publish fails the batch is retried and nothing was inserted.
-      await deadLetters('olap-sink', letters);
       await olap.insert('events', [...fresh.values()]);
-      if (letters.length > 0) {
-        logger?.warn({ count: letters.length, partition: batch.partition }, 'dead-lettered');
-      }
-      return { inserted: fresh.size, duplicates, deadLettered: letters.length };
+      return { outcomes, inserted: fresh.size, duplicates };
     },
   };
 }

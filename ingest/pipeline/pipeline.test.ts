@@ -13,11 +13,14 @@ import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import type { EventEnvelope } from '../../schema/event-envelope.ts';
 import { knownBatch } from '../../test/support/known-batch.ts';
 import { createOlapSink } from './olap-sink.consumer.ts';
-import { busDeadLetters } from './dead-letters.ts';
 import { startPipeline } from './pipeline.ts';
+import { createLogger } from '../../lib/logger.ts';
+import type { DeadLetter } from '../../schema/dead-letter.ts';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, partitionKey } from './topics.ts';
 
 const ORG = 'org-pipeline';
+const logger = createLogger('silent');
+const RETRY = { attempts: 2, backoffMs: 5, maxBackoffMs: 10 };
 let olap: Olap;
 let bus: Bus;
 
@@ -42,7 +45,7 @@ async function storedCount(accountId: string): Promise<number> {
 
 test('a batch written but not committed is redelivered and counted once', async () => {
   const batch = knownBatch({ end: Date.now(), hours: 30, size: 600 });
-  const sink = createOlapSink({ olap, deadLetters: busDeadLetters(bus) });
+  const sink = createOlapSink({ olap });
   let crashes = 1;
   const consumer = await bus.consume({
     topic: EVENTS_TOPIC,
@@ -86,7 +89,14 @@ test('a batch written but not committed is redelivered and counted once', async 
 
 test('the whole pipeline stores, counts live and dead-letters a malformed message', async () => {
   const live = createMemoryLiveStore();
-  const pipeline = await startPipeline({ bus, olap, live, stages: ['olapSink', 'speedLayer'] });
+  const pipeline = await startPipeline({
+    bus,
+    olap,
+    live,
+    logger,
+    retry: RETRY,
+    stages: ['olapSink', 'speedLayer'],
+  });
   const letters: string[] = [];
   const dlq = await bus.consume({
     topic: DEAD_LETTER_TOPIC,
@@ -105,12 +115,15 @@ test('the whole pipeline stores, counts live and dead-letters a malformed messag
   expect(await storedCount(batch.accountId)).toBe(
     batch.events.filter((e) => e.type === 'app').length,
   );
-  for (let i = 0; i < 100 && letters.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-  expect(letters).toHaveLength(1);
-  const dead = JSON.parse(letters[0]!) as { stage: string; reason: string; original: string };
-  expect(dead.stage).toBe('olap-sink');
-  expect(dead.reason).toMatch(/receivedAt|event/);
-  expect(dead.original).toContain('"type":"nope"');
+  for (let i = 0; i < 100 && letters.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  // Each stage that read it says so: a replay after a fix goes to each of them.
+  expect(letters).toHaveLength(2);
+  const dead = letters.map((l) => JSON.parse(l) as DeadLetter);
+  expect(dead.map((d) => d.stage).sort()).toEqual(['olap-sink', 'speed-layer']);
+  for (const d of dead) {
+    expect(d.reason).toMatch(/^malformed: .*(receivedAt|event)/);
+    expect(d.original).toContain('"type":"nope"');
+  }
   await dlq.close();
   await pipeline.close();
   await live.close();

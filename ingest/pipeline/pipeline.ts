@@ -4,22 +4,25 @@ import type { Bus, BusBatch, BusConsumer } from '../../lib/bus/bus.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
+import { isStoreUnavailable } from '../../lib/store-errors.ts';
 import { busDeadLetters } from './dead-letters.ts';
 import { createOlapSink } from './olap-sink.consumer.ts';
+import type { PipelineStage } from './outcome.ts';
 import { createSpeedLayer } from './speed.consumer.ts';
+import { createStageRunner, type RetryPolicy, type StageRunner } from './stage-runner.ts';
 import { EVENTS_TOPIC, GROUPS } from './topics.ts';
 
 export type Stage = 'olapSink' | 'speedLayer' | 'text';
-
-type Handler = (batch: BusBatch) => Promise<unknown>;
 
 export interface PipelineDeps {
   bus: Bus;
   olap: Olap;
   live: LiveStore;
-  /** The text pipeline's batch handler, when search is wired. */
-  text?: { handleBatch(batch: BusBatch): Promise<void> };
-  logger?: Logger;
+  /** The text pipeline stage, when search is wired. */
+  text?: PipelineStage;
+  logger: Logger;
+  /** How a batch that fails on its data is retried before it is split; see `stage-runner.ts`. */
+  retry: RetryPolicy;
   /** Stages to run in this process; all by default. */
   stages?: readonly Stage[];
 }
@@ -41,14 +44,20 @@ export interface StageHandler {
   maxBatchSize: number;
   /** See `ConsumerOptions.batchWaitMs`. */
   batchWaitMs?: number;
-  handle: Handler;
+  /** The stage itself, for callers that act on its outcomes in their own way (replays). */
+  run: PipelineStage;
+  /** The stage under its runner: dead letters published, failures retried and split. */
+  handle: StageRunner;
 }
 
 /** Each stage's batch handler over the given stores; the text stage only when search is wired. */
 export function stageHandlers(deps: Omit<PipelineDeps, 'stages'>): StageHandler[] {
-  const { bus, olap, live, text, logger } = deps;
-  const sink = createOlapSink({ olap, deadLetters: busDeadLetters(bus), logger });
-  const speed = createSpeedLayer({ live, logger, logId: bus.logId });
+  const { bus, olap, live, text, logger, retry } = deps;
+  const deadLetters = busDeadLetters(bus);
+  const runner = (stage: PipelineStage) =>
+    createStageRunner({ stage, deadLetters, retry, logger: logger.child({ stage: stage.name }) });
+  const sink = createOlapSink({ olap });
+  const speed = createSpeedLayer({ live, logId: bus.logId });
   const handlers: StageHandler[] = [
     {
       stage: 'olapSink',
@@ -56,13 +65,15 @@ export function stageHandlers(deps: Omit<PipelineDeps, 'stages'>): StageHandler[
       maxBatchSize: SINK_BATCH,
       // Each insert feeds six materialized views; a quarter second of batching makes far fewer.
       batchWaitMs: 250,
-      handle: (batch) => sink.handleBatch(batch),
+      run: sink,
+      handle: runner(sink),
     },
     {
       stage: 'speedLayer',
       group: GROUPS.speedLayer,
       maxBatchSize: SPEED_BATCH,
-      handle: (batch) => speed.handleBatch(batch),
+      run: speed,
+      handle: runner(speed),
     },
   ];
   if (text) {
@@ -70,7 +81,8 @@ export function stageHandlers(deps: Omit<PipelineDeps, 'stages'>): StageHandler[
       stage: 'text',
       group: GROUPS.text,
       maxBatchSize: SPEED_BATCH,
-      handle: (batch) => text.handleBatch(batch),
+      run: text,
+      handle: runner(text),
     });
   }
   return handlers;
@@ -82,19 +94,20 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   const consumers: BusConsumer[] = [];
   const groups: string[] = [];
 
-  const retrying =
-    (stage: string, run: (batch: BusBatch) => Promise<unknown>) => async (batch: BusBatch) => {
-      try {
-        await run(batch);
-      } catch (error) {
-        // The bus redelivers the batch; logging here says which stage is stuck and why.
-        logger?.error(
-          { err: error, stage, partition: batch.partition },
-          'batch failed, will retry',
-        );
-        throw error;
-      }
-    };
+  const logged = (stage: string, run: StageRunner) => async (batch: BusBatch) => {
+    try {
+      await run(batch);
+    } catch (error) {
+      // The bus redelivers the batch; this says which stage waits and why.
+      logger.warn(
+        { err: error, stage, partition: batch.partition },
+        isStoreUnavailable(error)
+          ? 'store unavailable; the batch waits and is retried'
+          : 'batch failed as a whole; it waits and is retried',
+      );
+      throw error;
+    }
+  };
 
   const handlers = stageHandlers(deps);
   for (const { stage, group, maxBatchSize, batchWaitMs, handle } of handlers) {
@@ -105,7 +118,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
         group,
         maxBatchSize,
         batchWaitMs,
-        handleBatch: retrying(group, handle),
+        handleBatch: logged(group, handle),
       }),
     );
     groups.push(group);

@@ -157,7 +157,9 @@ test.each([
     const speed = createSpeedLayer({ live, now: () => NOW });
     const accountId = `acct-${method}-${when}`;
 
-    expect(await deliver((b) => speed.handleBatch(b), batchOf(events(accountId)))).toBe(2);
+    expect(
+      await deliver(async (b) => void (await speed.handleBatch(b)), batchOf(events(accountId))),
+    ).toBe(2);
     expect(live.failures).toBe(1);
     expect(await countersOf(memory, accountId)).toEqual(EXPECTED);
 
@@ -195,7 +197,7 @@ test('ticks go out for a redelivered batch that had not been counted yet', async
   const ticks: Tick[] = [];
   await memory.subscribe(ticksChannel(ORG), (m) => ticks.push(...(JSON.parse(m) as Tick[])));
   const speed = createSpeedLayer({ live, now: () => NOW });
-  await deliver((b) => speed.handleBatch(b), batchOf(events('acct-ticks')));
+  await deliver(async (b) => void (await speed.handleBatch(b)), batchOf(events('acct-ticks')));
   const likes = ticks.filter((t) => t.metric === 'likes');
   expect(likes.map((t) => [t.delta, t.hourValue])).toEqual([[7, 7]]);
 });

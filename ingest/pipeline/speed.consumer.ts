@@ -2,7 +2,6 @@
 // account and metric for each batch, so live tiles move within a fraction of a second. A batch
 // redelivered after a failure (the live store unreachable mid-batch, say) adds to no counter twice.
 import { randomUUID } from 'node:crypto';
-import type { BusBatch } from '../../lib/bus/bus.port.ts';
 import {
   counterKey,
   hourOf,
@@ -13,14 +12,12 @@ import {
   type Tick,
 } from '../../lib/live/live-keys.ts';
 import type { Increment, LiveStore, LiveValue } from '../../lib/live/live.port.ts';
-import type { Logger } from '../../lib/logger.ts';
 import type { EventEnvelope } from '../../schema/event-envelope.ts';
+import { dlq, drop, type MessageOutcome, type PipelineStage } from './outcome.ts';
 import { readEnvelope } from './read-envelope.ts';
 import { observationsOf, postIdOf, userIdOf } from './observations.ts';
 
-export interface SpeedLayer {
-  handleBatch(batch: BusBatch): Promise<void>;
-}
+export type SpeedLayer = PipelineStage;
 
 interface TickDraft {
   orgId: string;
@@ -33,7 +30,6 @@ interface TickDraft {
 
 export function createSpeedLayer(deps: {
   live: LiveStore;
-  logger?: Logger;
   now?: () => number;
   /**
    * Names the log whose offsets the applied marks count (`Bus.logId`): shared by every process
@@ -42,29 +38,35 @@ export function createSpeedLayer(deps: {
    */
   logId?: string;
 }): SpeedLayer {
-  const { live, logger, now = Date.now } = deps;
+  const { live, now = Date.now } = deps;
   const instance = deps.logId ?? randomUUID();
 
   return {
+    name: 'speed-layer',
     async handleBatch(batch) {
+      const outcomes: MessageOutcome[] = [];
       const last = batch.messages.at(-1);
-      if (!last) return;
-      const envelopes: { offset: number; envelope: EventEnvelope }[] = [];
-      for (const message of batch.messages) {
-        const parsed = readEnvelope(message);
-        // The OLAP sink dead-letters malformed messages; the speed layer only skips them.
-        if (parsed.ok) envelopes.push({ offset: message.offset, envelope: parsed.envelope });
-        else logger?.debug({ offset: message.offset, reason: parsed.reason }, 'skipped');
-      }
+      if (!last) return { outcomes };
       const horizon = now() - LIVE_TTL_SECONDS * 1000;
       // An event sent twice in one batch (a client's retry, say) counts once, as in the rollups.
       const ids = new Set<string>();
-      const live48h = envelopes.filter(({ envelope: { orgId, event } }) => {
+      const live48h: { offset: number; envelope: EventEnvelope }[] = [];
+      for (const message of batch.messages) {
+        const parsed = readEnvelope(message);
+        if (!parsed.ok) {
+          outcomes.push(dlq(message, `malformed: ${parsed.reason}`));
+          continue;
+        }
+        const { orgId, event } = parsed.envelope;
+        if (Date.parse(event.occurredAt) < horizon) {
+          outcomes.push(drop(message, 'older than the live window; the rollups count it'));
+          continue;
+        }
         const id = `${orgId}/${event.id}`;
-        if (ids.has(id) || Date.parse(event.occurredAt) < horizon) return false;
+        if (ids.has(id)) continue;
         ids.add(id);
-        return true;
-      });
+        live48h.push({ offset: message.offset, envelope: parsed.envelope });
+      }
 
       const mark = appliedKey(instance, batch.topic, batch.partition);
       const [[appliedUpTo = 0], levels] = await Promise.all([
@@ -150,6 +152,7 @@ export function createSpeedLayer(deps: {
       // a failure between the counters and the publish loses that batch's ticks (the next tick
       // carries the hour's value), never counts twice.
       await publishTicks(live, [...ticks.values()]);
+      return { outcomes };
     },
   };
 }

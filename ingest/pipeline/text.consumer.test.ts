@@ -1,10 +1,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BusBatch } from '../../lib/bus/bus.port.ts';
+import { createLogger } from '../../lib/logger.ts';
 import { createChdbOlap } from '../../lib/olap/chdb.olap.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
@@ -19,16 +18,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 let olap: Olap;
 let search: SearchIndex;
-const logLines: { reason?: string; offset?: number; msg: string }[] = [];
-const logger = pino(
-  { level: 'warn' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(JSON.parse(chunk.toString('utf8')) as (typeof logLines)[number]);
-      done();
-    },
-  }),
-);
+const logger = createLogger('silent');
 
 beforeAll(async () => {
   olap = createChdbOlap({ dataDir: await mkdtemp(join(tmpdir(), 'loupe-text-')) });
@@ -229,23 +219,22 @@ describe('text consumer', () => {
     expect((await texts(org2)).map((t) => t.text)).toEqual(['newer']);
   });
 
-  test('skips malformed messages with a logged reason and keeps the rest', async () => {
+  test('dead-letters malformed messages with their reason and keeps the rest', async () => {
     const org = 'org-text-4';
-    logLines.length = 0;
     const consumer = createTextConsumer({ olap, search, logger });
-    await consumer.handleBatch(
+    const { outcomes } = await consumer.handleBatch(
       batchOf(org, [
         '{not json',
         JSON.stringify({ orgId: org, receivedAt: T0, event: { type: 'comment', id: 'x' } }),
         post('p1', 'still indexed', T0),
       ]),
     );
-    expect(logLines.map((l) => [l.offset, l.msg])).toEqual([
-      [0, 'text pipeline skipped a malformed message'],
-      [1, 'text pipeline skipped a malformed message'],
+    expect(outcomes.map((o) => [o.kind, o.message.offset])).toEqual([
+      ['dlq', 0],
+      ['dlq', 1],
     ]);
-    expect(logLines[0]?.reason).toBe('message is not JSON');
-    expect(logLines[1]?.reason).toMatch(/commentId|accountId|platform/);
+    expect(outcomes[0]?.reason).toBe('malformed: message is not JSON');
+    expect(outcomes[1]?.reason).toMatch(/^malformed: .*(commentId|accountId|platform)/);
     expect((await texts(org)).map((t) => t.id)).toEqual(['p1']);
   });
 

@@ -2,11 +2,12 @@
 // written to the OLAP `texts` table and to the search index, one batch each. Both writes are
 // keyed by (org, id) and versioned by event time, so a redelivered or replayed batch changes
 // nothing a reader sees, and an old revision replayed late never replaces a newer one.
-import type { BusBatch } from '../../lib/bus/bus.port.ts';
+import type { BusMessage } from '../../lib/bus/bus.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import type { SearchIndex, TextDocument } from '../../lib/search/search.port.ts';
 import type { EventEnvelope } from '../../schema/event-envelope.ts';
+import { dlq, type MessageOutcome, type PipelineStage } from './outcome.ts';
 import { readEnvelope } from './read-envelope.ts';
 import { createSentimentScorer, type SentimentScorer } from './sentiment.scorer.ts';
 
@@ -18,9 +19,7 @@ export interface TextConsumerDeps {
   score?: SentimentScorer;
 }
 
-export interface TextConsumer {
-  handleBatch(batch: BusBatch): Promise<void>;
-}
+export type TextConsumer = PipelineStage;
 
 /** A row of the `texts` table (schema/clickhouse/013_texts.sql). */
 export interface TextRow {
@@ -44,15 +43,16 @@ export function createTextConsumer(deps: TextConsumerDeps): TextConsumer {
   const score = deps.score ?? createSentimentScorer();
 
   return {
+    name: 'text-pipeline',
     async handleBatch(batch) {
+      const outcomes: MessageOutcome[] = [];
       const latest = new Map<string, TextRow>();
+      // Every message behind a document, so a refusal of the document dead-letters each of them.
+      const sources = new Map<string, BusMessage[]>();
       for (const message of batch.messages) {
         const parsed = readEnvelope(message);
         if (!parsed.ok) {
-          logger?.warn(
-            { partition: batch.partition, offset: message.offset, reason: parsed.reason },
-            'text pipeline skipped a malformed message',
-          );
+          outcomes.push(dlq(message, `malformed: ${parsed.reason}`));
           continue;
         }
         const row = textRowOf(parsed.envelope, score);
@@ -60,14 +60,23 @@ export function createTextConsumer(deps: TextConsumerDeps): TextConsumer {
         const key = `${row.org_id}\u0000${row.id}`;
         const seen = latest.get(key);
         if (!seen || seen.version <= row.version) latest.set(key, row);
+        const behind = sources.get(key);
+        if (behind) behind.push(message);
+        else sources.set(key, [message]);
       }
 
       const rows = [...latest.values()];
       if (rows.length > 0) {
         await olap.insert('texts', rows);
-        await search.index(rows.map(toDocument));
+        const refused = await search.index(rows.map(toDocument));
+        for (const { orgId, id, reason } of refused) {
+          for (const message of sources.get(`${orgId}\u0000${id}`) ?? []) {
+            outcomes.push(dlq(message, `search index refused the document: ${reason}`));
+          }
+        }
       }
       logger?.debug({ partition: batch.partition, texts: rows.length }, 'texts written');
+      return { outcomes };
     },
   };
 }

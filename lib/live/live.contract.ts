@@ -137,6 +137,35 @@ export function liveContract(name: string, create: () => Promise<LiveStore>): vo
     test('publishing to a channel nobody listens to is harmless', async () => {
       await expect(live.publish(key('nobody'), 'x')).resolves.toBeUndefined();
     });
+
+    test('an increment refused for one key leaves every key of the call as it was', async () => {
+      await live.increment([{ key: key('ok'), by: 5 }], 60);
+      await live.setValues([{ key: key('text'), value: 'not a number' }], 60);
+      const refused = live.increment(
+        [
+          { key: key('ok'), by: 1 },
+          { key: key('fresh'), by: 1 },
+          { key: key('text'), by: 1 },
+        ],
+        60,
+      );
+      await expect(refused).rejects.toThrow(/WRONGTYPE/);
+      expect(await live.counters([key('ok'), key('fresh')])).toEqual([5, 0]);
+
+      const max = Number.MAX_SAFE_INTEGER;
+      await live.increment([{ key: key('near'), by: max - 1 }], 60);
+      const over = live.increment(
+        [
+          { key: key('ok'), by: 1 },
+          { key: key('near'), by: 2 },
+        ],
+        60,
+      );
+      await expect(over).rejects.toThrow(/2\^53/);
+      expect(await live.counters([key('ok'), key('near')])).toEqual([5, max - 1]);
+      await live.increment([{ key: key('near'), by: 1 }], 60);
+      expect(await live.counters([key('near')])).toEqual([max]);
+    });
   });
 }
 

@@ -20,7 +20,11 @@ export interface LiveValue {
 export type Unsubscribe = () => Promise<void>;
 
 export interface LiveStore {
-  /** Adds to integer counters; every touched key expires `ttlSeconds` after its last write. */
+  /**
+   * Adds to integer counters; every touched key expires `ttlSeconds` after its last write. All or
+   * nothing: a key that holds something other than a counter, or a counter that would pass
+   * ±(2^53 − 1), refuses the whole call and leaves every counter as it was.
+   */
   increment(ops: readonly Increment[], ttlSeconds: number): Promise<void>;
   /** Counter values in the order asked; 0 for a missing key. */
   counters(keys: readonly string[]): Promise<number[]>;

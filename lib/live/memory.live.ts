@@ -94,10 +94,15 @@ export function createMemoryLiveStore(options: MemoryLiveStoreOptions = {}): Mem
       const now = Date.now();
       const expiresAt = expiryOf(ttlSeconds, now);
       // Checked before any write, so a bad op leaves every counter as it was.
+      const sums = new Map<string, number>();
       for (const { key, by } of ops) {
         if (!Number.isSafeInteger(by))
           throw new RangeError(`increment of ${key} is not an integer: ${by}`);
-        read(key, 'counter', now);
+        sums.set(key, (sums.get(key) ?? read(key, 'counter', now)?.value ?? 0) + by);
+      }
+      for (const [key, value] of sums) {
+        if (!Number.isSafeInteger(value))
+          throw new RangeError(`RANGE increment of live key ${key} would pass 2^53 - 1`);
       }
       for (const { key, by } of ops) {
         const entry = read(key, 'counter', now);

@@ -3,8 +3,9 @@
 // While Redis is unreachable, reads and writes fail at once rather than queue (callers fall back
 // or retry), both connections keep reconnecting in the background, and subscriptions come back
 // on their own when it returns.
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.ts';
+import { StoreUnavailableError } from '../store-errors.ts';
 import type { Increment, LiveStore, LiveValue, UniqueAdd, Unsubscribe } from './live.port.ts';
 
 export interface RedisLiveStoreOptions {
@@ -46,6 +47,41 @@ interface Channel {
 
 type PipelineResult = [error: Error | null, result: unknown][] | null;
 
+/**
+ * INCRBY of every key in one script, which Redis runs atomically: every key is checked to hold an
+ * integer and to stay within ±(2^53 − 1) (what a JavaScript number holds exactly, as in the memory
+ * store) before any is written, so a refused call leaves every counter as it was. A MULTI would
+ * apply the other increments of a call in which one fails.
+ * KEYS: the counters; ARGV[1]: the TTL in ms; ARGV[1 + i]: the increment of KEYS[i].
+ */
+const INCREMENT_SCRIPT = `
+local limit = 9007199254740991
+for i, key in ipairs(KEYS) do
+  local current = 0
+  local kind = redis.call('TYPE', key)['ok']
+  if kind ~= 'none' then
+    local raw = redis.call('GET', key)
+    if kind ~= 'string' or not string.match(raw, '^-?%d+$') then
+      return redis.error_reply('WRONGTYPE live key ' .. key .. ' does not hold a counter')
+    end
+    current = tonumber(raw)
+  end
+  local sum = current + tonumber(ARGV[i + 1])
+  if sum > limit or sum < -limit then
+    return redis.error_reply('RANGE increment of live key ' .. key .. ' would pass 2^53 - 1')
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('INCRBY', key, ARGV[i + 1])
+  redis.call('PEXPIRE', key, ARGV[1])
+end
+return #KEYS
+`;
+
+interface ScriptedRedis extends Redis {
+  liveIncrement(keyCount: number, ...args: (string | number)[]): Promise<number>;
+}
+
 export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveStore {
   const {
     url,
@@ -79,6 +115,8 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
     autoResendUnfulfilledCommands: false,
     commandTimeout: commandTimeoutMs,
   });
+  client.defineCommand('liveIncrement', { lua: INCREMENT_SCRIPT });
+  const scripted = client as ScriptedRedis;
   // A connection in subscriber mode accepts no other commands, so pub/sub gets its own.
   let subscriber: Redis | undefined;
   const channels = new Map<string, Channel>();
@@ -132,6 +170,19 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
     return Math.max(1, Math.round(ttlSeconds * 1000));
   };
 
+  /**
+   * Redis's own refusals (WRONGTYPE, a failed script check) are answers about the data; a lost
+   * connection, a timeout or a refused command while disconnected means Redis is unreachable.
+   */
+  const send = <T>(request: Promise<T>): Promise<T> =>
+    request.catch((error: unknown) => {
+      if (error instanceof ReplyError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StoreUnavailableError('Redis', `live store: Redis at ${redact(url)}: ${reason}`, {
+        cause: error,
+      });
+    });
+
   /** Throws the first command error of a pipeline, such as WRONGTYPE. */
   const check = (results: PipelineResult): void => {
     for (const [error] of results ?? []) if (error) throw error;
@@ -182,18 +233,21 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
       }
       if (ops.length === 0) return;
       await usable();
-      // MULTI/EXEC: a connection lost mid-call applies all of the increments or none.
-      const transaction = client.multi();
-      for (const { key, by } of ops) transaction.incrby(key, by);
-      for (const key of new Set(ops.map((op) => op.key))) transaction.pexpire(key, ms);
-      check(await transaction.exec());
+      const sums = new Map<string, number>();
+      for (const { key, by } of ops) sums.set(key, (sums.get(key) ?? 0) + by);
+      for (const [key, by] of sums) {
+        if (!Number.isSafeInteger(by))
+          throw new RangeError(`increment of ${key} passes 2^53 - 1: ${by}`);
+      }
+      // One script: all of the increments or none, whether Redis refuses one or the link drops.
+      await send(scripted.liveIncrement(sums.size, ...sums.keys(), ms, ...sums.values()));
     },
 
     async counters(keys: readonly string[]): Promise<number[]> {
       assertOpen();
       if (keys.length === 0) return [];
       await usable();
-      const values = await client.mget(...keys);
+      const values = await send(client.mget(...keys));
       return values.map((value, i) => {
         if (value === null) return 0;
         const n = Number(value);
@@ -213,14 +267,14 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
       const pipeline = client.pipeline();
       for (const { key, members } of ops) pipeline.pfadd(key, ...members);
       for (const key of new Set(ops.map((op) => op.key))) pipeline.pexpire(key, ms);
-      check(await pipeline.exec());
+      check(await send(pipeline.exec()));
     },
 
     async countUnique(keys: readonly string[]): Promise<number> {
       assertOpen();
       if (keys.length === 0) return 0;
       await usable();
-      return client.pfcount(...keys);
+      return send(client.pfcount(...keys));
     },
 
     async setValues(values: readonly LiveValue[], ttlSeconds: number): Promise<void> {
@@ -230,20 +284,20 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
       await usable();
       const pipeline = client.pipeline();
       for (const { key, value } of values) pipeline.set(key, value, 'PX', ms);
-      check(await pipeline.exec());
+      check(await send(pipeline.exec()));
     },
 
     async getValues(keys: readonly string[]): Promise<(string | undefined)[]> {
       assertOpen();
       if (keys.length === 0) return [];
       await usable();
-      const values = await client.mget(...keys);
+      const values = await send(client.mget(...keys));
       return values.map((value) => value ?? undefined);
     },
 
     async publish(channel: string, message: string): Promise<void> {
       await usable();
-      await client.publish(channelName(channel), message);
+      await send(client.publish(channelName(channel), message));
     },
 
     async subscribe(channel: string, onMessage: (message: string) => void): Promise<Unsubscribe> {
@@ -310,7 +364,10 @@ export function createRedisLiveStore(options: RedisLiveStoreOptions): RedisLiveS
 }
 
 function unreachable(url: string): Error {
-  return new Error(`live store unavailable: Redis at ${redact(url)} is not connected`);
+  return new StoreUnavailableError(
+    'Redis',
+    `live store unavailable: Redis at ${redact(url)} is not connected`,
+  );
 }
 
 /** The URL without its password, fit for an error message. */

@@ -2,7 +2,14 @@
 // store. Every word becomes a hasToken filter on lowerUTF8(text), which the token bloom filter
 // answers by skipping granules; user text only ever travels as a query parameter.
 import type { Olap, OlapParams } from '../olap/olap.port.ts';
-import type { SearchHit, SearchIndex, SearchQuery, TextDocument, TextKind } from './search.port.ts';
+import type {
+  IndexRefusal,
+  SearchHit,
+  SearchIndex,
+  SearchQuery,
+  TextDocument,
+  TextKind,
+} from './search.port.ts';
 import { queryWords } from './search-words.ts';
 
 const TABLE = 'text_search';
@@ -23,7 +30,7 @@ interface SearchRow {
 /** A search index over the OLAP store; `close()` leaves the store open for its owner. */
 export function createClickHouseSearch(olap: Olap): SearchIndex {
   return {
-    async index(documents: readonly TextDocument[]): Promise<void> {
+    async index(documents: readonly TextDocument[]): Promise<IndexRefusal[]> {
       // One row per key in the block: within a batch, the highest version (else the last) wins.
       const now = Date.now();
       const latest = new Map<string, TextDocument & { version: number }>();
@@ -48,6 +55,8 @@ export function createClickHouseSearch(olap: Olap): SearchIndex {
           version: d.version,
         })),
       );
+      // One insert: the store takes the block whole or refuses it whole.
+      return [];
     },
 
     async search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }> {

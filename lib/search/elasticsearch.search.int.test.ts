@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../config.ts';
+import { StoreUnavailableError } from '../store-errors.ts';
 import { createElasticsearchSearch } from './elasticsearch.search.ts';
 import { searchContract } from './search.contract.ts';
 import type { TextDocument } from './search.port.ts';
@@ -82,14 +83,13 @@ describe('elasticsearch search', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  test('rejects a document Elasticsearch refuses, naming the reason', async () => {
+  test('answers which documents Elasticsearch refused, and why, indexing the others', async () => {
     const search = createElasticsearchSearch({ url, indexPrefix: prefix });
     const orgId = `org-refused-${randomBytes(4).toString('hex')}`;
     // Past the largest date Elasticsearch stores, so only this document of the bulk fails.
     const refused = doc('far', 'far future', { orgId, at: 1e20 });
-    await expect(search.index([doc('ok', 'near future', { orgId }), refused])).rejects.toThrow(
-      /^Elasticsearch bulk indexing failed for 1 of 2 documents: .*\[at\]/,
-    );
+    const answer = await search.index([doc('ok', 'near future', { orgId }), refused]);
+    expect(answer).toEqual([{ orgId, id: 'far', reason: expect.stringMatching(/\[at\]/) }]);
     expect((await search.search({ orgId, text: 'future', limit: 5 })).total).toBe(1);
     await search.close();
   });
@@ -97,9 +97,12 @@ describe('elasticsearch search', () => {
   test('rejects a search on an unreachable server with a reason, within seconds', async () => {
     const search = createElasticsearchSearch({ url: 'http://127.0.0.1:1', indexPrefix: prefix });
     const started = Date.now();
-    await expect(search.search({ orgId: 'o', text: 'anything', limit: 1 })).rejects.toThrow(
+    const failed = search.search({ orgId: 'o', text: 'anything', limit: 1 });
+    await expect(failed).rejects.toThrow(
       /^Elasticsearch creating index .* failed: .*ECONNREFUSED/,
     );
+    // Unreachable, not refused: the pipeline waits for it rather than dead-lettering.
+    await expect(failed).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(Date.now() - started).toBeLessThan(5000);
     await search.close();
   });

@@ -3,7 +3,15 @@
 // `searchWords` does; the adapter splits it itself and indexes the words as exact keywords, so
 // the query and the index agree on every word boundary by construction.
 import { Client, errors } from '@elastic/elasticsearch';
-import type { SearchHit, SearchIndex, SearchQuery, TextDocument, TextKind } from './search.port.ts';
+import { StoreUnavailableError } from '../store-errors.ts';
+import type {
+  IndexRefusal,
+  SearchHit,
+  SearchIndex,
+  SearchQuery,
+  TextDocument,
+  TextKind,
+} from './search.port.ts';
 import { queryWords, searchWords } from './search-words.ts';
 
 export interface ElasticsearchSearchOptions {
@@ -69,7 +77,13 @@ interface ErrorCause {
   reason?: string;
 }
 
-/** An Error naming Elasticsearch and its reason, the driver's error as its cause. */
+/** Answers that a later try of the same request may not get: overload, or a node away. */
+const TRANSIENT_STATUS = new Set([408, 429, 502, 503, 504]);
+
+/**
+ * An Error naming Elasticsearch and its reason, the driver's error as its cause; a
+ * `StoreUnavailableError` when the cluster could not be reached or was overloaded.
+ */
 function failure(action: string, error: unknown): Error {
   let reason = error instanceof Error ? error.message : String(error);
   if (error instanceof errors.ResponseError) {
@@ -79,7 +93,14 @@ function failure(action: string, error: unknown): Error {
     if (cause?.reason) reason = `${cause.type ?? 'error'}: ${cause.reason}`;
     reason = `HTTP ${error.statusCode ?? '?'} ${reason}`;
   }
-  return new Error(`Elasticsearch ${action} failed: ${reason}`, { cause: error });
+  const message = `Elasticsearch ${action} failed: ${reason}`;
+  const unreachable =
+    error instanceof errors.ConnectionError ||
+    error instanceof errors.TimeoutError ||
+    error instanceof errors.NoLivingConnectionsError ||
+    (error instanceof errors.ResponseError && TRANSIENT_STATUS.has(error.statusCode ?? 0));
+  if (unreachable) return new StoreUnavailableError('Elasticsearch', message, { cause: error });
+  return new Error(message, { cause: error });
 }
 
 const alreadyExists = (error: unknown) =>
@@ -110,7 +131,7 @@ export function createElasticsearchSearch({
     ));
 
   /** Indexes one chunk; returns what Elasticsearch refused, other than older versions. */
-  async function bulk(documents: readonly TextDocument[], now: number): Promise<string[]> {
+  async function bulk(documents: readonly TextDocument[], now: number): Promise<IndexRefusal[]> {
     const operations = documents.flatMap((d) => {
       const version = d.version ?? now;
       const source: Source = {
@@ -141,21 +162,29 @@ export function createElasticsearchSearch({
         throw failure('bulk indexing', error);
       });
     if (!response.errors) return [];
-    return response.items.flatMap((item) => {
+    const refused: IndexRefusal[] = [];
+    response.items.forEach((item, i) => {
       const result = item.index;
-      if (!result?.error || result.error.type === 'version_conflict_engine_exception') return [];
-      return [`${result._id}: ${result.error.type}: ${result.error.reason ?? ''}`];
+      if (!result?.error || result.error.type === 'version_conflict_engine_exception') return;
+      const reason = `${result.error.type}: ${result.error.reason ?? ''}`;
+      // A shard that is overloaded or moving refuses for now, not for good: the batch waits.
+      if (TRANSIENT_STATUS.has(result.status)) {
+        throw new StoreUnavailableError('Elasticsearch', `Elasticsearch bulk indexing: ${reason}`);
+      }
+      const document = documents[i]!;
+      refused.push({ orgId: document.orgId, id: document.id, reason });
     });
+    return refused;
   }
 
   return {
-    async index(documents: readonly TextDocument[]): Promise<void> {
-      if (documents.length === 0) return;
+    async index(documents: readonly TextDocument[]): Promise<IndexRefusal[]> {
+      if (documents.length === 0) return [];
       await ensureIndex();
       const now = Date.now();
-      const failed: string[] = [];
+      const refused: IndexRefusal[] = [];
       for (let i = 0; i < documents.length; i += bulkSize) {
-        failed.push(...(await bulk(documents.slice(i, i + bulkSize), now)));
+        refused.push(...(await bulk(documents.slice(i, i + bulkSize), now)));
       }
       // Refreshed even after refusals, so what was accepted is searchable when this settles.
       if (refresh === 'now') {
@@ -163,12 +192,7 @@ export function createElasticsearchSearch({
           throw failure(`refreshing index ${index}`, error);
         });
       }
-      if (failed.length > 0) {
-        throw new Error(
-          `Elasticsearch bulk indexing failed for ${failed.length} of ${documents.length} ` +
-            `documents: ${failed.slice(0, 3).join('; ')}`,
-        );
-      }
+      return refused;
     },
 
     async search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }> {

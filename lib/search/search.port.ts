@@ -44,9 +44,20 @@ export interface SearchHit {
   score: number;
 }
 
+/** A document the index refused on its own, while the others of the call were indexed. */
+export interface IndexRefusal {
+  orgId: string;
+  id: string;
+  reason: string;
+}
+
 export interface SearchIndex {
-  /** Upserts by (orgId, id): indexing the same document twice leaves one (highest version). */
-  index(documents: readonly TextDocument[]): Promise<void>;
+  /**
+   * Upserts by (orgId, id): indexing the same document twice leaves one (highest version).
+   * Resolves with the documents refused one by one (an older version is not a refusal); rejects
+   * when the call as a whole failed, with a `StoreUnavailableError` when the index is unreachable.
+   */
+  index(documents: readonly TextDocument[]): Promise<IndexRefusal[]>;
   /** Newest first (by `at`, then id) among matches. */
   search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }>;
   close(): Promise<void>;

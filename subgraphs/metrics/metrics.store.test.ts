@@ -7,7 +7,7 @@ import { createChdbOlap } from '../../lib/olap/chdb.olap.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import { createOlapSink } from '../../ingest/pipeline/olap-sink.consumer.ts';
-import type { DeadLetter } from '../../ingest/pipeline/dead-letters.ts';
+import type { MessageOutcome } from '../../ingest/pipeline/outcome.ts';
 import { METRICS, type EventEnvelope } from '../../schema/event-envelope.ts';
 import { knownBatch } from '../../test/support/known-batch.ts';
 import { distinctUsers, recount, type Grain } from '../../test/support/recount.ts';
@@ -34,28 +34,26 @@ function asBusBatch(envelopes: EventEnvelope[], extra: string[] = []): BusBatch 
 
 describe('metrics store over chDB', () => {
   let olap: Olap;
-  const letters: DeadLetter[] = [];
+  const letters: MessageOutcome[] = [];
 
   beforeAll(async () => {
     olap = createChdbOlap({ dataDir: await mkdtemp(join(tmpdir(), 'loupe-metrics-')) });
     await applyOlapSchema(olap);
-    const sink = createOlapSink({
-      olap,
-      deadLetters: async (_stage, l) => void letters.push(...l),
-    });
+    const sink = createOlapSink({ olap });
     const envelopes = batch.events.map((event) => ({ orgId: ORG, receivedAt: END, event }));
     const first = await sink.handleBatch(asBusBatch(envelopes, ['{"not":"an envelope"}']));
     expect(first.inserted).toBe(batch.events.length);
-    expect(first.deadLettered).toBe(1);
+    letters.push(...first.outcomes);
     // Redelivery of the same batch, and of half of it in another split: nothing changes.
     const again = await sink.handleBatch(asBusBatch(envelopes));
-    expect(again).toEqual({ inserted: 0, duplicates: envelopes.length, deadLettered: 0 });
+    expect(again).toEqual({ inserted: 0, duplicates: envelopes.length, outcomes: [] });
     await sink.handleBatch(asBusBatch(envelopes.slice(0, envelopes.length / 2)));
   });
   afterAll(() => olap.close());
 
   test('a malformed message is dead-lettered with its reason', () => {
     expect(letters).toHaveLength(1);
+    expect(letters[0]?.kind).toBe('dlq');
     expect(letters[0]?.reason).toMatch(/orgId|event/);
   });
 
