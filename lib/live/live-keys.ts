@@ -1,4 +1,5 @@
 // Key names in the live store, shared by the speed layer (writer) and the metrics subgraph (reader).
+// Ids may hold any character, so each part is escaped before the parts are joined with '|'.
 
 export const HOUR_MS = 3_600_000;
 /** Live counters cover this window; older hours are answered from the rollups alone. */
@@ -6,6 +7,17 @@ export const LIVE_TTL_SECONDS = 48 * 3600;
 
 export function hourOf(ms: number): number {
   return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+/** '%' → '%25', '|' → '%7C', a lone surrogate → '%uXXXX' (in UTF-8, so in Redis, all are U+FFFD). */
+function escapePart(part: string): string {
+  return part.replace(/[%|\uD800-\uDFFF]/gu, (c) =>
+    c === '%' ? '%25' : c === '|' ? '%7C' : `%u${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+function joinKey(kind: string, ...parts: (string | number)[]): string {
+  return [kind, ...parts.map((part) => escapePart(String(part)))].join('|');
 }
 
 /** Changes of a metric in one hour, for the account (postId '') or one post. */
@@ -16,22 +28,22 @@ export function counterKey(
   metric: string,
   hourMs: number,
 ): string {
-  return `c|${orgId}|${accountId}|${postId}|${metric}|${hourMs}`;
+  return joinKey('c', orgId, accountId, postId, metric, hourMs);
 }
 
 /** Latest lifetime total seen for a series, as `${eventTimeMs}:${value}`. */
 export function levelKey(orgId: string, accountId: string, postId: string, metric: string): string {
-  return `l|${orgId}|${accountId}|${postId}|${metric}`;
+  return joinKey('l', orgId, accountId, postId, metric);
 }
 
 /** App users seen in one hour, per account. */
 export function usersKey(orgId: string, accountId: string, hourMs: number): string {
-  return `u|${orgId}|${accountId}|${hourMs}`;
+  return joinKey('u', orgId, accountId, hourMs);
 }
 
 /** Every tick of an organisation is published here; subscribers filter by account. */
 export function ticksChannel(orgId: string): string {
-  return `ticks|${orgId}`;
+  return joinKey('ticks', orgId);
 }
 
 export interface Tick {

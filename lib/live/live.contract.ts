@@ -2,6 +2,7 @@
 // Keys and channels carry a random prefix, so a shared server keeps no state between runs.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { counterKey, levelKey, ticksChannel, usersKey } from './live-keys.ts';
 import type { LiveStore } from './live.port.ts';
 
 export function liveContract(name: string, create: () => Promise<LiveStore>): void {
@@ -134,6 +135,47 @@ export function liveContract(name: string, create: () => Promise<LiveStore>): vo
       expect(b.at(-1)).toBe('after');
     });
 
+    test('keeps the keys and channels of hostile ids apart', async () => {
+      const ids = hostileIds(prefix);
+      const counters = ids.map(([org, account, post]) =>
+        counterKey(org, account, post, 'likes', 0),
+      );
+      await live.increment(
+        counters.map((key, i) => ({ key, by: i + 1 })),
+        60,
+      );
+      expect(await live.counters(counters)).toEqual(ids.map((_, i) => i + 1));
+
+      const levels = ids.map(([org, account, post]) => levelKey(org, account, post, 'likes'));
+      await live.setValues(
+        levels.map((key, i) => ({ key, value: `v${i}` })),
+        60,
+      );
+      expect(await live.getValues(levels)).toEqual(ids.map((_, i) => `v${i}`));
+
+      // Post '' stands for the account, so the users keys are one per distinct (org, account).
+      const accounts = ids.filter(([, , post]) => post === '');
+      const users = accounts.map(([org, account]) => usersKey(org, account, 0));
+      await live.addUnique(
+        users.map((key, i) => ({ key, members: members(10 * i, 10 * i + 1 + (i % 5)) })),
+        60,
+      );
+      for (const [i, key] of users.entries()) {
+        expect(await live.countUnique([key]), key).toBe(1 + (i % 5));
+      }
+
+      const orgs = [...new Set(ids.map(([org]) => org))];
+      const heard = orgs.map(() => [] as string[]);
+      const offs = await Promise.all(
+        orgs.map((org, i) => live.subscribe(ticksChannel(org), (m) => heard[i]!.push(m))),
+      );
+      for (const [i, org] of orgs.entries()) await live.publish(ticksChannel(org), `t${i}`);
+      await waitFor(() => heard.every((h) => h.length > 0));
+      await sleep(50);
+      expect(heard).toEqual(orgs.map((_, i) => [`t${i}`]));
+      await Promise.all(offs.map((off) => off()));
+    });
+
     test('publishing to a channel nobody listens to is harmless', async () => {
       await expect(live.publish(key('nobody'), 'x')).resolves.toBeUndefined();
     });
@@ -167,6 +209,45 @@ export function liveContract(name: string, create: () => Promise<LiveStore>): vo
       expect(await live.counters([key('near')])).toEqual([max]);
     });
   });
+}
+
+/**
+ * Distinct (org, account, post) triples whose parts hold the key separator, escapes, prefixes of
+ * each other and lone surrogates (which UTF-8, and so Redis, turns into one U+FFFD each).
+ */
+function hostileIds(prefix: string): [org: string, account: string, post: string][] {
+  const parts = [
+    'a',
+    'a|',
+    '|a',
+    'a|p',
+    'p|',
+    '||',
+    '%',
+    '%7C',
+    '\\',
+    ':',
+    '*',
+    '\uD800',
+    '\uD801',
+    '😀',
+  ];
+  const orgs = [prefix, `${prefix}|a`, `${prefix}\uD800`, `${prefix}\uD801`];
+  // The issue's example first: account 'a|p' with no post, account 'a' with post 'p|'.
+  const triples: [string, string, string][] = [
+    [prefix, 'a|p', ''],
+    [prefix, 'a', 'p|'],
+  ];
+  for (const org of orgs) {
+    for (const account of parts) {
+      for (const post of ['', 'p', 'p|', '|p']) {
+        if (!triples.some(([o, a, p]) => o === org && a === account && p === post)) {
+          triples.push([org, account, post]);
+        }
+      }
+    }
+  }
+  return triples;
 }
 
 function members(from: number, to: number): string[] {

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { Session } from 'chdb';
 import type { Olap, OlapParams } from './olap.port.ts';
+import { assertTableName } from './olap-table.ts';
 
 export interface ChdbOlapOptions {
   /** Directory holding the tables; created when missing. chDB allows one per process. */
@@ -39,6 +40,7 @@ export function createChdbOlap({ dataDir }: ChdbOlapOptions): Olap {
     },
 
     async insert(table: string, rows: readonly object[]): Promise<void> {
+      assertTableName(table);
       if (rows.length === 0) return;
       let payload = '';
       for (const row of rows) payload += JSON.stringify(row) + '\n';

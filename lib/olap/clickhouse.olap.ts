@@ -9,6 +9,7 @@ import {
 } from '@clickhouse/client';
 import type { Olap, OlapParams } from './olap.port.ts';
 import { splitStatements } from './olap-schema.ts';
+import { assertTableName } from './olap-table.ts';
 
 export interface ClickHouseOlapOptions {
   /** HTTP interface of the server, e.g. `http://127.0.0.1:8123`. */
@@ -32,9 +33,6 @@ const CHDB_SETTINGS: ClickHouseSettings = {
   // chDB's ALTER … UPDATE/DELETE have finished when command() returns; a server's run on after.
   mutations_sync: '1',
 };
-
-/** `name` or `db.name`, as chDB's insert accepts: the client puts the table into the SQL text. */
-const TABLE = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?$/;
 
 export function createClickHouseOlap(options: ClickHouseOlapOptions): Olap {
   const { url, database, username, password, requestTimeoutMs = 30_000 } = options;
@@ -84,8 +82,8 @@ export function createClickHouseOlap(options: ClickHouseOlapOptions): Olap {
     },
 
     async insert(table: string, rows: readonly object[]): Promise<void> {
+      assertTableName(table);
       if (rows.length === 0) return;
-      if (!TABLE.test(table)) throw new RangeError(`invalid table name ${JSON.stringify(table)}`);
       await run(() =>
         client.insert({
           table,

@@ -17,6 +17,14 @@ export function olapContract(name: string, create: () => Promise<Olap>): void {
     });
     afterAll(() => olap.close());
 
+    const countEvents = async (orgId: string): Promise<number> => {
+      const rows = await olap.query<{ n: number }>(
+        'SELECT count() AS n FROM events WHERE org_id = {orgId:String}',
+        { orgId },
+      );
+      return rows[0]?.n ?? -1;
+    };
+
     test('binds scalar and array parameters server-side', async () => {
       const rows = await olap.query<{ n: number; has: number; s: string }>(
         'SELECT {n:UInt32} + 1 AS n, has({xs:Array(String)}, {x:String}) AS has, {s:String} AS s',
@@ -57,6 +65,46 @@ export function olapContract(name: string, create: () => Promise<Olap>): void {
         { org },
       );
       expect(rows).toEqual([{ level: 20 }]);
+    });
+
+    test('refuses a table name that is not `name` or `db.name`, before running anything', async () => {
+      const refused = `org-${randomUUID()}`;
+      await olap.command('CREATE TABLE IF NOT EXISTS contract_victim (x UInt8) ENGINE = Memory');
+      const hostile = [
+        'events; DROP TABLE contract_victim',
+        'events FORMAT CSV',
+        '`events`',
+        '"events"',
+        "events'",
+        'events--',
+        'events\n',
+        ' events',
+        '',
+        '.events',
+        'events.',
+        'a.b.events',
+        'évents',
+      ];
+      for (const table of hostile) {
+        const rows = [point({ org: refused, value: 1, at: Date.UTC(2026, 0, 4) })];
+        await expect(olap.insert(table, rows), table).rejects.toThrow(/^invalid table name/);
+        // A bad name is the caller's bug even when there is nothing to insert.
+        await expect(olap.insert(table, []), table).rejects.toThrow(/^invalid table name/);
+      }
+      expect(await olap.query('SELECT count() AS n FROM contract_victim')).toEqual([{ n: 0 }]);
+      expect(await countEvents(refused)).toBe(0);
+    });
+
+    test('accepts `db.name`, and leaves an unknown table for the store to refuse', async () => {
+      const dotted = `org-${randomUUID()}`;
+      const [current] = await olap.query<{ db: string }>('SELECT currentDatabase() AS db');
+      await olap.insert(`${current?.db}.events`, [
+        point({ org: dotted, value: 2, at: Date.UTC(2026, 0, 4) }),
+      ]);
+      expect(await countEvents(dotted)).toBe(1);
+      await expect(olap.insert('no_such_table_here', [{ a: 1 }])).rejects.toThrow(
+        /no_such_table_here/,
+      );
     });
 
     test('reports a clear error for bad SQL', async () => {

@@ -1,9 +1,9 @@
 // Kafka in KRaft mode from Maven Central: the broker's jars plus a log4j backend, resolved once
 // into a classpath folder, then each node runs as a combined broker+controller on 127.0.0.1.
 // `kafkaCluster` also serves the fault tests, which start their own cluster on spare ports.
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { savedClusterId } from './kafka-cluster-id.ts';
 import { resolveClasspath } from './maven.ts';
 import {
   alive,
@@ -61,6 +61,8 @@ export interface KafkaClusterOptions {
   /** Default partitions of a topic created without a count. */
   partitions?: number;
   heapMb?: number;
+  /** Told of recovery steps, such as a replaced cluster id. Default: stdout, like `services`. */
+  log?: (line: string) => void;
 }
 
 export interface KafkaCluster {
@@ -81,6 +83,7 @@ export interface KafkaCluster {
 
 export function kafkaCluster(options: KafkaClusterOptions): KafkaCluster {
   const count = options.nodes ?? 1;
+  const log = options.log ?? ((line: string) => console.log(line));
   const replication = Math.min(3, count);
   const nodes: KafkaNode[] = Array.from({ length: count }, (_, i) => {
     const dir = join(options.dir, `node-${i + 1}`);
@@ -175,27 +178,26 @@ export function kafkaCluster(options: KafkaClusterOptions): KafkaCluster {
     brokers: nodes.map((n) => `127.0.0.1:${n.port}`),
     async start() {
       const classpath = kafkaClasspath();
-      const clusterIdFile = join(options.dir, 'cluster-id');
       mkdirSync(options.dir, { recursive: true });
-      if (!existsSync(clusterIdFile)) writeFileSync(clusterIdFile, kafkaClusterId());
-      const clusterId = readFileSync(clusterIdFile, 'utf8').trim();
-      for (const n of nodes) {
-        writeConfig(n);
-        if (!existsSync(join(n.dir, 'data', 'meta.properties'))) {
-          const config = join(n.dir, 'server.properties');
-          run(
-            'java',
-            java(classpath, n, 'kafka.tools.StorageTool', [
-              'format',
-              '-t',
-              clusterId,
-              '-c',
-              config,
-            ]),
-            {
-              stdio: ['ignore', 'ignore', 'inherit'],
-            },
-          );
+      for (const n of nodes) writeConfig(n);
+      const unformatted = nodes.filter((n) => !existsSync(join(n.dir, 'data', 'meta.properties')));
+      if (unformatted.length > 0) {
+        const idFile = join(options.dir, 'cluster-id');
+        // Nodes formatted already carry the saved id; only a cluster with none may get a new one.
+        const clusterId =
+          unformatted.length === nodes.length
+            ? savedClusterId(idFile, log)
+            : readFileSync(idFile, 'utf8').trim();
+        for (const n of unformatted) {
+          // `--option=value` binds the value, so an id starting with '-' is not read as a flag.
+          const args = [
+            'format',
+            `--cluster-id=${clusterId}`,
+            `--config=${join(n.dir, 'server.properties')}`,
+          ];
+          run('java', java(classpath, n, 'kafka.tools.StorageTool', args), {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
         }
       }
       for (const n of nodes) startNode(n.id);
@@ -222,11 +224,6 @@ export function kafkaCluster(options: KafkaClusterOptions): KafkaCluster {
       await Promise.all(nodes.map((n) => stopPid(n.pidFile, 30_000)));
     },
   };
-}
-
-/** KRaft cluster ids are 16 random bytes in URL-safe base64 without padding. */
-function kafkaClusterId(): string {
-  return Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
 }
 
 /**
