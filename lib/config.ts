@@ -90,6 +90,8 @@ const envSchema = z.object({
   /** Wait after a batch's first failed try; doubles after each, up to the maximum. */
   LOUPE_PIPELINE_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(200),
   LOUPE_PIPELINE_RETRY_MAX_BACKOFF_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
+  /** Tries of parts of a split batch with none gone through before the store is blamed. */
+  LOUPE_PIPELINE_MAX_SPLIT_TRIES: z.coerce.number().int().min(1).max(1_000_000).default(2000),
 });
 
 export interface LoupeConfig {
@@ -112,7 +114,7 @@ export interface LoupeConfig {
   logLevel: z.infer<typeof envSchema>['LOUPE_LOG_LEVEL'];
   pipeline: {
     /** See `ingest/pipeline/stage-runner.ts`. */
-    retry: { attempts: number; backoffMs: number; maxBackoffMs: number };
+    retry: { attempts: number; backoffMs: number; maxBackoffMs: number; maxSplitTries: number };
   };
 }
 
@@ -168,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         attempts: e.LOUPE_PIPELINE_RETRY_ATTEMPTS,
         backoffMs: e.LOUPE_PIPELINE_RETRY_BACKOFF_MS,
         maxBackoffMs: e.LOUPE_PIPELINE_RETRY_MAX_BACKOFF_MS,
+        maxSplitTries: e.LOUPE_PIPELINE_MAX_SPLIT_TRIES,
       },
     },
   };

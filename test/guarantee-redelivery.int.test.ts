@@ -40,7 +40,7 @@ const prefix = `loupe-test-${randomBytes(4).toString('hex')}.`;
 const orgId = `org-${randomUUID()}`;
 const batch = knownBatch({ end: Date.now(), hours: 24 * 10, size: 3000, seed: 5 });
 const logger = createLogger('silent');
-const RETRY = { attempts: 2, backoffMs: 5, maxBackoffMs: 10 };
+const RETRY = { attempts: 2, backoffMs: 5, maxBackoffMs: 10, maxSplitTries: 2000 };
 
 let dir: string;
 let olap: Olap;

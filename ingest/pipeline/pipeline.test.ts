@@ -20,7 +20,7 @@ import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, partitionKey } from './topics.ts';
 
 const ORG = 'org-pipeline';
 const logger = createLogger('silent');
-const RETRY = { attempts: 2, backoffMs: 5, maxBackoffMs: 10 };
+const RETRY = { attempts: 2, backoffMs: 5, maxBackoffMs: 10, maxSplitTries: 2000 };
 let olap: Olap;
 let bus: Bus;
 

@@ -8,8 +8,9 @@
 //   Those go to the dead-letter topic with the stage and the store's error; every other message
 //   is applied once (each stage is idempotent per message, so a part applied before a later
 //   failure is not applied twice when the batch comes back).
-// A batch whose every message fails alone (more than one) is a fault of the stage or its store,
-// not of the data: it is rejected and waits like an outage rather than dead-lettering it all.
+// A batch whose every message fails alone (more than one), or in which no part has gone through
+// after `maxSplitTries`, is a fault of the stage or its store, not of the data: it is rejected
+// and waits like an outage rather than dead-lettering it all.
 import type { BusBatch, BusMessage } from '../../lib/bus/bus.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { isStoreUnavailable, StoreUnavailableError } from '../../lib/store-errors.ts';
@@ -22,6 +23,12 @@ export interface RetryPolicy {
   /** Wait after the first failed try; doubles after each, up to `maxBackoffMs`. */
   backoffMs: number;
   maxBackoffMs: number;
+  /**
+   * Tries of parts of a split batch after which, if no part has gone through yet, the fault is
+   * taken to be the stage's or its store's rather than the data's (see above); bounds the work a
+   * broken store costs per redelivery.
+   */
+  maxSplitTries: number;
 }
 
 export interface RunReport {
@@ -76,8 +83,17 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
       whole = await attempt(batch);
     }
 
+    const systemic = (): Error => {
+      const error = failed[0]?.error ?? (whole.ok ? undefined : whole.error);
+      return new Error(
+        `${stage.name}: no part of the batch goes through (${failed.length} messages fail alone), so the stage or its store is at fault, not the data: ${describe(error)}`,
+        { cause: error },
+      );
+    };
+
     /** Splits a part that just failed until its failing messages stand alone, in offset order. */
     const isolate = async (messages: readonly BusMessage[]): Promise<void> => {
+      if (handled === 0 && splitTries >= retry.maxSplitTries) throw systemic();
       if (messages.length === 1) {
         // Once more alone, so that one unlucky failure does not dead-letter a good message.
         splitTries++;
@@ -108,12 +124,7 @@ export function createStageRunner(deps: StageRunnerDeps): StageRunner {
         `batch of ${batch.messages.length} failed ${retry.attempts} times; splitting it to find the messages at fault`,
       );
       await isolate(batch.messages);
-      if (handled === 0 && failed.length > 1) {
-        throw new Error(
-          `${stage.name}: all ${failed.length} messages of the batch fail alone, so the stage or its store is at fault, not the data: ${describe(failed[0]!.error)}`,
-          { cause: failed[0]!.error },
-        );
-      }
+      if (handled === 0 && failed.length > 1) throw systemic();
     }
 
     for (const { message, error } of failed) outcomes.push(dlqOf(message, error));

@@ -98,9 +98,7 @@ describe('elasticsearch search', () => {
     const search = createElasticsearchSearch({ url: 'http://127.0.0.1:1', indexPrefix: prefix });
     const started = Date.now();
     const failed = search.search({ orgId: 'o', text: 'anything', limit: 1 });
-    await expect(failed).rejects.toThrow(
-      /^Elasticsearch creating index .* failed: .*ECONNREFUSED/,
-    );
+    await expect(failed).rejects.toThrow(/^Elasticsearch creating index .* failed: .*ECONNREFUSED/);
     // Unreachable, not refused: the pipeline waits for it rather than dead-lettering.
     await expect(failed).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(Date.now() - started).toBeLessThan(5000);
