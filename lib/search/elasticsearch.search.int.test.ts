@@ -89,7 +89,8 @@ describe('elasticsearch search', () => {
     // Past the largest date Elasticsearch stores, so only this document of the bulk fails.
     const refused = doc('far', 'far future', { orgId, at: 1e20 });
     const answer = await search.index([doc('ok', 'near future', { orgId }), refused]);
-    expect(answer).toEqual([{ orgId, id: 'far', reason: expect.stringMatching(/\[at\]/) }]);
+    expect(answer.map((r) => [r.orgId, r.id])).toEqual([[orgId, 'far']]);
+    expect(answer[0]?.reason).toMatch(/\[at\]/);
     expect((await search.search({ orgId, text: 'future', limit: 5 })).total).toBe(1);
     await search.close();
   });
