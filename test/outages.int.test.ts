@@ -19,7 +19,7 @@ import { postGraphQL } from './support/graphql-http.ts';
 import { knownBatch } from './support/known-batch.ts';
 import { recount } from './support/recount.ts';
 import { waitForValue } from './support/wait-for.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts';
+import { startTcpProxy, target, through, type TcpProxy } from './support/tcp-proxy.ts';
 import {
   throwawayElasticsearch,
   throwawayKafka,
@@ -38,19 +38,6 @@ let otherKey: string;
 let redis: TcpProxy;
 let elasticsearch: TcpProxy;
 const cleanups: (() => Promise<void>)[] = [];
-
-/** The same URL with its host and port replaced by the proxy's. */
-function through(proxy: TcpProxy, url: string): string {
-  const u = new URL(url);
-  u.hostname = '127.0.0.1';
-  u.port = String(proxy.port);
-  return u.toString().replace(/\/$/, '');
-}
-
-function target(url: string, defaultPort: number): { host: string; port: number } {
-  const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port || defaultPort) };
-}
 
 beforeAll(async () => {
   const postgres = await throwawayPostgres();

@@ -10,7 +10,10 @@
 //   failure is not applied twice when the batch comes back).
 // A batch whose every message fails alone (more than one), or in which no part has gone through
 // after `maxSplitTries`, is a fault of the stage or its store, not of the data: it is rejected
-// and waits like an outage rather than dead-lettering it all.
+// and waits like an outage rather than dead-lettering it all. (Messages that failed alone before
+// such a store was mended in the middle of a split are dead-lettered; `npm run dead-letters`
+// replays them. Trying them again at the end would apply them out of order, which the speed
+// layer's offset marks do not allow.)
 import type { BusBatch, BusMessage } from '../../lib/bus/bus.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { isStoreUnavailable, StoreUnavailableError } from '../../lib/store-errors.ts';

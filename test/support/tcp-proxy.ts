@@ -77,3 +77,17 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     close: cut,
   };
 }
+
+/** The same URL with its host and port replaced by the proxy's. */
+export function through(proxy: TcpProxy, url: string): string {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(proxy.port);
+  return u.toString().replace(/\/$/, '');
+}
+
+/** Where a URL's server listens, for the proxy to forward to. */
+export function target(url: string, defaultPort: number): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || defaultPort) };
+}
