@@ -212,7 +212,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     const a = await connectedAdmin();
     const committed = await a.fetchOffsets({ groupId: group, topics: [topic] });
     if (committed.some((t) => t.partitions.some((p) => Number(p.offset) >= 0))) return;
-    const kept = await a.fetchTopicOffsets(topic);
+    const kept = await topicOffsets(a, topic);
     const starts = kept.map((k) => {
       const low = Number(k.low);
       const high = Number(k.high);
@@ -338,10 +338,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       const low =
         missing.length > 0
           ? new Map(
-              (await a.fetchTopicOffsets(topicName(topic))).map((o) => [
-                o.partition,
-                Number(o.low),
-              ]),
+              (await topicOffsets(a, topicName(topic))).map((o) => [o.partition, Number(o.low)]),
             )
           : new Map<number, number>();
       for (const p of perPartition) {
@@ -355,7 +352,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       const a = await connectedAdmin();
       if (!(await topicExists(a, topic))) return new Map();
       try {
-        const ends = await a.fetchTopicOffsets(topicName(topic));
+        const ends = await topicOffsets(a, topicName(topic));
         return new Map(ends.map((e) => [e.partition, Number(e.high)]));
       } catch (error) {
         throw kafkaError(`reading end offsets of ${topicName(topic)}`, error);
@@ -514,6 +511,24 @@ async function sleepWhile(
   while (Date.now() < until && wanted()) {
     await new Promise((r) => setTimeout(r, Math.min(HEARTBEAT_MS, until - Date.now())));
     await heartbeat();
+  }
+}
+
+/**
+ * The offsets of a topic's partitions. Right after a topic is created a broker can know the topic
+ * but not yet its partitions, and kafkajs then fails with a TypeError of its own: asked again.
+ */
+async function topicOffsets(
+  a: Admin,
+  topic: string,
+): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await a.fetchTopicOffsets(topic);
+    } catch (error) {
+      if (!(error instanceof TypeError) || attempt >= 10) throw error;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
   }
 }
 
