@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../config.ts';
+import { isStoreUnavailable } from '../store-errors.ts';
 import { createClickHouseOlap } from './clickhouse.olap.ts';
 import { olapContract } from './olap.contract.ts';
 
@@ -38,6 +39,7 @@ describe('clickhouse olap without a server', () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/^ClickHouse at http:\/\/127\.0\.0\.1:1\/: /);
     expect((error as Error).message).not.toMatch(/secret/);
+    expect(isStoreUnavailable(error)).toBe(true);
     await olap.close();
   });
 
@@ -130,9 +132,24 @@ describe('clickhouse olap without a server', () => {
           "Code: 60. DB::Exception: Unknown table expression identifier 'no_such_table_here'. (UNKNOWN_TABLE) (version 25.8.1.1)\n",
         );
       };
-      await expect(olap.query('SELECT * FROM no_such_table_here')).rejects.toThrow(
+      const refused = olap.query('SELECT * FROM no_such_table_here');
+      await expect(refused).rejects.toThrow(
         /^Unknown table expression identifier 'no_such_table_here'/,
       );
+      // An answer about the request: the pipeline does not wait for it to pass.
+      await expect(refused.catch(isStoreUnavailable)).resolves.toBe(false);
+    });
+
+    test('an overloaded server is unavailable, not a refusal of the data', async () => {
+      answer = (res) => {
+        res.writeHead(500, { 'X-ClickHouse-Exception-Code': '241' });
+        res.end(
+          'Code: 241. DB::Exception: Memory limit (total) exceeded: would use 9.31 GiB. (MEMORY_LIMIT_EXCEEDED) (version 25.8.1.1)\n',
+        );
+      };
+      const refused = olap.insert('events', [{ event_id: 'e1' }]);
+      await expect(refused).rejects.toThrow(/Memory limit/);
+      await expect(refused.catch(isStoreUnavailable)).resolves.toBe(true);
     });
   });
 });

@@ -7,6 +7,7 @@ import {
   createClient,
   type ClickHouseSettings,
 } from '@clickhouse/client';
+import { StoreUnavailableError } from '../store-errors.ts';
 import type { Olap, OlapParams } from './olap.port.ts';
 import { splitStatements } from './olap-schema.ts';
 import { assertTableName } from './olap-table.ts';
@@ -34,6 +35,13 @@ const CHDB_SETTINGS: ClickHouseSettings = {
   mutations_sync: '1',
 };
 
+/**
+ * Server errors that a later try may not get: TIMEOUT_EXCEEDED, TOO_MANY_SIMULTANEOUS_QUERIES,
+ * SOCKET_TIMEOUT, NETWORK_ERROR, TOO_MANY_PARTS (inserts outpacing merges), MEMORY_LIMIT_EXCEEDED,
+ * TABLE_IS_READ_ONLY, ALL_CONNECTION_TRIES_FAILED, UNKNOWN_STATUS_OF_INSERT, KEEPER_EXCEPTION.
+ */
+const TRANSIENT_CODES = new Set([159, 202, 209, 210, 252, 241, 242, 279, 319, 999]);
+
 export function createClickHouseOlap(options: ClickHouseOlapOptions): Olap {
   const { url, database, username, password, requestTimeoutMs = 30_000 } = options;
   const where = withoutCredentials(url);
@@ -49,16 +57,19 @@ export function createClickHouseOlap(options: ClickHouseOlapOptions): Olap {
   });
   let closed = false;
 
-  // A server's own answer (bad SQL, unknown table) keeps its message and class; anything else
-  // (refused connection, timeout, a proxy's error page) is named after the server it was for.
+  // A server's own answer (bad SQL, unknown table) keeps its message and class, unless it says
+  // "not now" (overload, a replica away); that, and anything else (refused connection, timeout,
+  // a proxy's error page), means the server could not be reached, named after it.
   const run = async <T>(request: () => Promise<T>): Promise<T> => {
     if (closed) throw new Error(`ClickHouse olap for ${where} is closed`);
     try {
       return await request();
     } catch (error) {
-      if (error instanceof ClickHouseError) throw error;
+      if (error instanceof ClickHouseError && !TRANSIENT_CODES.has(Number(error.code))) throw error;
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`ClickHouse at ${where}: ${reason}`, { cause: error });
+      throw new StoreUnavailableError('ClickHouse', `ClickHouse at ${where}: ${reason}`, {
+        cause: error,
+      });
     }
   };
 
