@@ -30,6 +30,16 @@ export type PipelineRole = (typeof PIPELINE_ROLES)[number];
 export const SERVICES = [...SERVERS, ...PIPELINE_ROLES] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/**
+ * How far from the collector's clock an event's time may be. Clocks run a little ahead; five years
+ * back keeps one bus batch within about 60 monthly partitions of the events table, below the 100
+ * a single ClickHouse insert may write (`max_partitions_per_insert_block`).
+ */
+export const EVENT_TIME_WINDOW = {
+  maxFutureSkewMs: 5 * 60_000,
+  maxAgeMs: 5 * 365 * 86_400_000,
+} as const;
+
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])

@@ -1,6 +1,7 @@
 // The one event envelope every producer (collector, webhooks, connectors) publishes to the bus.
 // Producers send `EventInput`; the collector adds the organisation from the verified API key.
 import { z } from 'zod';
+import { forbiddenCharacter, type StringKind } from './event-strings.ts';
 
 export const PLATFORMS = ['facebook', 'instagram', 'x', 'tiktok', 'app'] as const;
 export const platformSchema = z.enum(PLATFORMS);
@@ -28,14 +29,65 @@ export const METRICS = [
 ] as const;
 export type MetricName = (typeof METRICS)[number];
 
-const id = z.string().min(1).max(128);
-const text = z.string().max(10_000);
-// Event time must be a real instant; the lateness bound is enforced by the collector, not here.
-const instant = z.iso.datetime({ offset: true });
+/** A string of `kind` (see event-strings.ts for what each may hold), bounded in UTF-16 units. */
+function str(kind: StringKind, min: number, max: number) {
+  return z
+    .string()
+    .min(min)
+    .max(max)
+    .superRefine((value, ctx) => {
+      const why = forbiddenCharacter(value, kind);
+      if (why) ctx.addIssue({ code: 'custom', message: why });
+    });
+}
+
+const id = str('id', 1, 128);
+const text = (min = 0) => str('text', min, 10_000);
+const label = (min: number, max: number) => str('label', min, max);
+
+/** The instants the event store can hold: ClickHouse DateTime64(3) covers 1900..2299. */
+export const EARLIEST_INSTANT = Date.UTC(1900, 0, 1);
+export const LATEST_INSTANT = Date.UTC(2300, 0, 1) - 1;
+// A real instant, with its offset, that every store can hold. How late or early an event may be
+// against the receiving clock is the door's business: see `checkEventTime`.
+const instant = z.iso.datetime({ offset: true, abort: true }).superRefine((value, ctx) => {
+  const ms = Date.parse(value);
+  if (!(ms >= EARLIEST_INSTANT && ms <= LATEST_INSTANT)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${value} is outside 1900-01-01..2299-12-31 (UTC), the range the event store holds`,
+    });
+  }
+});
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const buckets = z
-  .record(z.string().min(1).max(64), z.number().nonnegative())
-  .refine((b) => Object.keys(b).length <= 500, 'at most 500 buckets');
+
+/**
+ * A map from names to values. `__proto__` is refused, not dropped: a JSON key of that name would
+ * otherwise vanish while parsing and the event be stored without it.
+ */
+function keyed<V extends z.ZodType>(key: z.ZodType<string>, value: V, max: number, what: string) {
+  return z
+    .unknown()
+    .check((ctx) => {
+      if (
+        ctx.value !== null &&
+        typeof ctx.value === 'object' &&
+        Object.hasOwn(ctx.value, '__proto__')
+      ) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'the key __proto__ is reserved',
+          input: ctx.value,
+        });
+      }
+    })
+    .pipe(
+      z.record(key, value).refine((m) => Object.keys(m).length <= max, `at most ${max} ${what}`),
+    );
+}
+
+// z.number() refuses Infinity and NaN (JSON's 1e999 parses as Infinity): every value is finite.
+const buckets = keyed(label(1, 64), z.number().nonnegative(), 500, 'buckets');
 
 const base = {
   /** Producer-chosen, unique per organisation: the idempotency key of the whole pipeline. */
@@ -60,8 +112,8 @@ export const postEventSchema = z.object({
   type: z.literal('post'),
   action: z.enum(['published', 'updated']),
   postId: id,
-  content: text,
-  url: z.url().max(2048).optional(),
+  content: text(),
+  url: z.url().max(2048).pipe(label(1, 2048)).optional(),
   mediaType: z.enum(['text', 'image', 'video', 'carousel', 'link']).optional(),
   publishedAt: instant,
 });
@@ -72,15 +124,15 @@ export const commentEventSchema = z.object({
   kind: z.enum(['comment', 'mention']),
   commentId: id,
   postId: id.optional(),
-  authorHandle: z.string().max(256).optional(),
-  text: text.min(1),
+  authorHandle: label(0, 256).optional(),
+  text: text(1),
 });
 
 export const profileEventSchema = z.object({
   ...base,
   type: z.literal('profile'),
-  handle: z.string().min(1).max(256),
-  displayName: z.string().max(256),
+  handle: label(1, 256),
+  displayName: label(0, 256),
   followers: count,
   following: count,
   postCount: count,
@@ -101,18 +153,15 @@ export const audienceEventSchema = z
     'an audience snapshot needs at least one of age, gender, country, city, interests',
   );
 
-const propertyValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
+const propertyValue = z.union([str('text', 0, 1024), z.number(), z.boolean(), z.null()]);
 
 export const appEventSchema = z.object({
   ...base,
   type: z.literal('app'),
-  name: z.string().min(1).max(128),
+  name: label(1, 128),
   userId: id.optional(),
   postId: id.optional(),
-  properties: z
-    .record(z.string().min(1).max(128), propertyValue)
-    .refine((p) => Object.keys(p).length <= 100, 'at most 100 properties')
-    .default({}),
+  properties: keyed(label(1, 128), propertyValue, 100, 'properties').default({}),
 });
 
 export const eventInputSchema = z.discriminatedUnion('type', [
@@ -140,10 +189,65 @@ export const eventEnvelopeSchema = z.object({
   event: eventInputSchema,
 });
 
+/**
+ * The largest envelope, as JSON, a producer may publish: half of Kafka's default 1 MB message
+ * limit, so one event never makes a publish fail that no retry can cure.
+ */
+export const MAX_ENVELOPE_BYTES = 512 * 1024;
+
+/** The envelope as its bus message, or why it cannot be one. */
+export function serializeEnvelope(
+  envelope: EventEnvelope,
+): { ok: true; value: string } | { ok: false; reason: string } {
+  const value = JSON.stringify(envelope);
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > MAX_ENVELOPE_BYTES) {
+    return {
+      ok: false,
+      reason: `event: ${bytes} bytes as JSON, more than the ${MAX_ENVELOPE_BYTES} bytes a message may hold`,
+    };
+  }
+  return { ok: true, value };
+}
+
+/** How far from the receiving clock an event's time may be; `lib/config.ts` holds the values. */
+export interface EventTimeWindow {
+  /** Event clocks may run a little ahead of ours; further ahead is a producer bug. */
+  maxFutureSkewMs: number;
+  /** Older events are refused: see `EVENT_TIME_WINDOW` in lib/config.ts for why there is a bound. */
+  maxAgeMs: number;
+}
+
+/** Why an event's time is outside the window around `receivedAt`; null when it is inside. */
+export function checkEventTime(
+  event: EventInput,
+  receivedAt: number,
+  window: EventTimeWindow,
+): string | null {
+  const at = Date.parse(event.occurredAt);
+  if (at > receivedAt + window.maxFutureSkewMs) {
+    return `occurredAt: more than ${describeSpan(window.maxFutureSkewMs)} in the future`;
+  }
+  if (at < receivedAt - window.maxAgeMs) {
+    return `occurredAt: more than ${describeSpan(window.maxAgeMs)} in the past, the most an event may be late`;
+  }
+  return null;
+}
+
+function describeSpan(ms: number): string {
+  const day = 86_400_000;
+  if (ms >= day && ms % day === 0) return `${ms / day} days`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} minutes`;
+  return `${ms / 1000} seconds`;
+}
+
 /** Reads a bus message back into an envelope, or says why it cannot. */
 export function parseEnvelope(
   raw: string,
 ): { ok: true; envelope: EventEnvelope } | { ok: false; reason: string } {
+  if (Buffer.byteLength(raw, 'utf8') > MAX_ENVELOPE_BYTES) {
+    return { ok: false, reason: `message exceeds ${MAX_ENVELOPE_BYTES} bytes` };
+  }
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -159,6 +263,24 @@ export function parseEnvelope(
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .map((issue) => {
+      // A bad map key says why through its own issues; the generic message alone does not.
+      const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
+      const message = inner ? `key ${inner}` : issue.message;
+      return issue.path.length ? `${describePath(issue.path)}: ${message}` : message;
+    })
     .join('; ');
+}
+
+/** A path as dotted names; a key that is not a plain name is quoted and escaped, and shortened. */
+function describePath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part) => {
+      const name = String(part);
+      if (/^[\w-]{1,64}$/.test(name)) return name;
+      const points = Array.from(name);
+      const short = points.length > 32 ? `${points.slice(0, 32).join('')}…` : name;
+      return JSON.stringify(short);
+    })
+    .join('.');
 }

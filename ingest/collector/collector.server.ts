@@ -4,19 +4,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { API_KEY_HEADER, type Authenticator } from '../../lib/auth/caller.ts';
 import type { Bus, OutgoingMessage } from '../../lib/bus/bus.port.ts';
+import { EVENT_TIME_WINDOW } from '../../lib/config.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { isRefusedValue } from '../../lib/meta/accounts.repo.ts';
 import {
+  checkEventTime,
   describeIssues,
   eventInputSchema,
-  type EventEnvelope,
+  serializeEnvelope,
   type EventInput,
+  type EventTimeWindow,
 } from '../../schema/event-envelope.ts';
 import { EVENTS_TOPIC, partitionKey } from '../pipeline/topics.ts';
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** Event clocks may run a little ahead of ours; further ahead is a producer bug. */
-const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 export type EventResult =
   | { index: number; id: string; status: 'accepted' }
@@ -28,7 +30,11 @@ export interface CollectorResponse {
   results: EventResult[];
 }
 
-/** Called with the accounts of each accepted batch, before it is acknowledged. */
+/**
+ * Called with the accounts of each accepted batch, before it is acknowledged. A failure the meta
+ * store reports as a refused value (`isRefusedValue`) rejects the events of that account only;
+ * any other failure fails the batch with a 503.
+ */
 export type AccountsSeen = (
   orgId: string,
   accounts: ReadonlyMap<string, EventInput['platform']>,
@@ -40,6 +46,8 @@ export interface CollectorDeps {
   onAccounts?: AccountsSeen;
   logger?: Logger;
   now?: () => number;
+  /** How late or early an event may be; defaults to `EVENT_TIME_WINDOW`. */
+  eventTime?: EventTimeWindow;
 }
 
 class HttpError extends Error {
@@ -53,6 +61,34 @@ class HttpError extends Error {
 
 export function createCollectorHandler(deps: CollectorDeps) {
   const { bus, authenticate, onAccounts, logger, now = Date.now } = deps;
+  const { eventTime = EVENT_TIME_WINDOW } = deps;
+
+  /**
+   * Records the batch's accounts; returns why the meta store refused those it refused. When the
+   * whole batch is refused, each account is tried alone so that one bad value fails only its own.
+   */
+  async function recordAccounts(
+    orgId: string,
+    accounts: ReadonlyMap<string, EventInput['platform']>,
+  ): Promise<Map<string, string>> {
+    const refused = new Map<string, string>();
+    if (!onAccounts || accounts.size === 0) return refused;
+    try {
+      await onAccounts(orgId, accounts);
+      return refused;
+    } catch (error) {
+      if (!isRefusedValue(error)) throw error;
+    }
+    for (const [id, platform] of accounts) {
+      try {
+        await onAccounts(orgId, new Map([[id, platform]]));
+      } catch (error) {
+        if (!isRefusedValue(error)) throw error;
+        refused.set(id, error instanceof Error ? error.message : String(error));
+      }
+    }
+    return refused;
+  }
 
   async function handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -73,8 +109,9 @@ export function createCollectorHandler(deps: CollectorDeps) {
     const events = parseBatch(await readBody(req));
 
     const receivedAt = now();
+    // Every event is judged on its own before any store is touched.
     const results: EventResult[] = [];
-    const messages: OutgoingMessage[] = [];
+    const candidates: { index: number; event: EventInput; message: OutgoingMessage }[] = [];
     const accounts = new Map<string, EventInput['platform']>();
     events.forEach((raw, index) => {
       const parsed = eventInputSchema.safeParse(raw);
@@ -83,27 +120,37 @@ export function createCollectorHandler(deps: CollectorDeps) {
         return;
       }
       const event = parsed.data;
-      if (Date.parse(event.occurredAt) > receivedAt + MAX_FUTURE_SKEW_MS) {
-        results.push({
-          index,
-          status: 'rejected',
-          reason: 'occurredAt: more than 5 minutes in the future',
-        });
+      const late = checkEventTime(event, receivedAt, eventTime);
+      const serialized = late
+        ? undefined
+        : serializeEnvelope({ orgId: caller.orgId, receivedAt, event });
+      if (!serialized?.ok) {
+        results.push({ index, status: 'rejected', reason: late ?? serialized!.reason });
         return;
       }
-      const envelope: EventEnvelope = { orgId: caller.orgId, receivedAt, event };
-      messages.push({
-        key: partitionKey(caller.orgId, event.accountId),
-        value: JSON.stringify(envelope),
-      });
-      accounts.set(event.accountId, event.platform);
       results.push({ index, id: event.id, status: 'accepted' });
+      const key = partitionKey(caller.orgId, event.accountId);
+      candidates.push({ index, event, message: { key, value: serialized.value } });
+      accounts.set(event.accountId, event.platform);
     });
 
-    if (messages.length > 0) {
+    const messages: OutgoingMessage[] = [];
+    if (candidates.length > 0) {
       try {
-        await onAccounts?.(caller.orgId, accounts);
-        await bus.publish(EVENTS_TOPIC, messages);
+        const refused = await recordAccounts(caller.orgId, accounts);
+        for (const { index, event, message } of candidates) {
+          const why = refused.get(event.accountId);
+          if (why === undefined) messages.push(message);
+          else
+            results[index] = {
+              index,
+              status: 'rejected',
+              reason: `accountId: refused by the meta store: ${why}`,
+            };
+        }
+        if (refused.size > 0)
+          logger?.warn({ refused: refused.size }, 'meta store refused accounts');
+        if (messages.length > 0) await bus.publish(EVENTS_TOPIC, messages);
       } catch (error) {
         logger?.error({ err: error }, 'publish failed');
         throw new HttpError(

@@ -150,11 +150,15 @@ export async function upsertTrackedAccounts(
 ): Promise<void> {
   const byId = new Map(accounts.map((a) => [a.id, a]));
   if (byId.size === 0) return;
-  const rows = [...byId.values()];
+  // Rows locked in one order by every caller: concurrent batches naming the same accounts then
+  // queue behind each other instead of deadlocking (PostgreSQL 40P01).
+  const rows = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   await db.query(
     `INSERT INTO tracked_accounts (org_id, id, platform, handle, display_name)
      SELECT $1, a.id, a.platform, a.handle, a.display_name
-     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS a (id, platform, handle, display_name)
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+       WITH ORDINALITY AS a (id, platform, handle, display_name, n)
+     ORDER BY a.n
      ON CONFLICT (org_id, id) DO UPDATE SET
        platform = EXCLUDED.platform,
        handle = COALESCE(EXCLUDED.handle, tracked_accounts.handle),
@@ -167,6 +171,16 @@ export async function upsertTrackedAccounts(
       rows.map((a) => a.displayName ?? null),
     ],
   );
+}
+
+/**
+ * True when the meta store refused a value rather than failed to answer: SQLSTATE class 22 (data
+ * exception, e.g. a NUL byte) or 23 (integrity constraint). Retrying the same value cannot help.
+ */
+export function isRefusedValue(error: unknown): boolean {
+  const code =
+    error !== null && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
 }
 
 /** The accounts of `orgId`, optionally of one platform, ordered by platform then id. */
