@@ -54,6 +54,29 @@ export function busContract(name: string, create: () => Promise<Bus>): void {
       }
     });
 
+    test('takes publishes of several MiB for one key at once, and keeps their order', async () => {
+      const topic = unique('topic');
+      const filler = 'x'.repeat(4096);
+      // Four concurrent publishes of 2 MiB each, all on one partition: more than a broker takes
+      // in one request, however the bus merges them.
+      await Promise.all(
+        Array.from({ length: 4 }, (_, p) =>
+          bus.publish(
+            topic,
+            Array.from({ length: 500 }, (_, i) => ({ key: 'hot', value: `${p}:${i}:${filler}` })),
+          ),
+        ),
+      );
+      const sink = collector();
+      await consume({ topic, group: unique('group'), handleBatch: sink.handleBatch });
+      await waitFor(() => sink.messages.length >= 2000, 'all messages');
+      expect(sink.messages).toHaveLength(2000);
+      for (let p = 0; p < 4; p++) {
+        const own = sink.messages.filter((m) => m.value.startsWith(`${p}:`));
+        expect(own.map((m) => Number(m.value.split(':')[1]))).toEqual([...Array(500).keys()]);
+      }
+    });
+
     test('delivers every message to every group', async () => {
       const topic = unique('topic');
       const a = collector();

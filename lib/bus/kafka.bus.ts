@@ -67,6 +67,37 @@ function partitionMetadata(count: number): PartitionMetadata[] {
   }));
 }
 
+/**
+ * Most bytes of keys and values in one send to a partition: a broker refuses a record batch over
+ * its `message.max.bytes` (1 MiB by default) for good, so a hot partition's share of a flush goes
+ * in several requests rather than failing every retry.
+ */
+const MAX_SEND_BYTES = 768 * 1024;
+
+/** Consecutive runs of messages whose keys and values stay under `MAX_SEND_BYTES`. */
+export function byteChunks(messages: readonly Message[], limit = MAX_SEND_BYTES): Message[][] {
+  const chunks: Message[][] = [];
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = byteLength(message.key) + byteLength(message.value);
+    if (chunk.length > 0 && bytes + size > limit) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+function byteLength(part: Message['key'] | Message['value']): number {
+  if (part === null || part === undefined) return 0;
+  return typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+}
+
 /** How often a member heartbeats; the group evicts one silent for the session timeout. */
 const HEARTBEAT_MS = 1000;
 /** How long `consume` waits to be given partitions before it gives up with an error. */
@@ -177,11 +208,16 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       }
       const failures = new Map<Pending, unknown>();
       await Promise.all(
-        [...sends.values()].map(({ topic, messages, pending }) =>
-          producer.send({ topic, acks: -1, messages }).catch((error: unknown) => {
+        [...sends.values()].map(async ({ topic, messages, pending }) => {
+          try {
+            // One request after another, so the partition still has one send in flight.
+            for (const chunk of byteChunks(messages)) {
+              await producer.send({ topic, acks: -1, messages: chunk });
+            }
+          } catch (error) {
             for (const p of pending) failures.set(p, error);
-          }),
-        ),
+          }
+        }),
       );
       for (const p of taken) p.done(failures.get(p));
     } catch (error) {
