@@ -54,8 +54,7 @@ export interface StageHandler {
 export function stageHandlers(deps: Omit<PipelineDeps, 'stages'>): StageHandler[] {
   const { bus, olap, live, text, logger, retry } = deps;
   const deadLetters = busDeadLetters(bus);
-  const runner = (stage: PipelineStage) =>
-    createStageRunner({ stage, deadLetters, retry, logger: logger.child({ stage: stage.name }) });
+  const runner = (stage: PipelineStage) => createStageRunner({ stage, deadLetters, retry, logger });
   const sink = createOlapSink({ olap });
   const speed = createSpeedLayer({ live, logId: bus.logId });
   const handlers: StageHandler[] = [
