@@ -98,6 +98,9 @@ function byteLength(part: Message['key'] | Message['value']): number {
   return typeof part === 'string' ? Buffer.byteLength(part) : part.length;
 }
 
+/** How long `close()` waits for publishes already taken in to be sent, within a shutdown grace. */
+const CLOSE_FLUSH_MS = 5000;
+
 /** How often a member heartbeats; the group evicts one silent for the session timeout. */
 const HEARTBEAT_MS = 1000;
 /** How long `consume` waits to be given partitions before it gives up with an error. */
@@ -397,6 +400,11 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
 
     async close(): Promise<void> {
       await Promise.all([...consumers].map((c) => c.close()));
+      // Publishes already taken in are sent (or fail to their callers) before the producer goes.
+      const until = Date.now() + CLOSE_FLUSH_MS;
+      while ((flushing || outbox.length > 0) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
       await Promise.all([connectedProducer.disconnect(), connectedAdmin.disconnect()]);
     },
   };
