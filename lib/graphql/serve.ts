@@ -180,16 +180,21 @@ export async function serveGraphQL<TContext extends BaseContext>(
   });
   const address = server.address() as AddressInfo;
   server.keepAliveTimeout = 65_000;
+  // Closed once; later calls wait for the same close.
+  let closing: Promise<void> | undefined;
 
   return {
     url: `http://${host}:${address.port}${path}`,
     server,
-    async close(until) {
-      // Subscriptions never end by themselves: their sockets close with 1001 Going Away.
-      await wsCleanup?.dispose();
-      wsServer?.close();
-      await door.close(until);
-      await apollo.stop();
+    close(until) {
+      closing ??= (async () => {
+        // Subscriptions never end by themselves: their sockets close with 1001 Going Away.
+        await wsCleanup?.dispose();
+        wsServer?.close();
+        await door.close(until);
+        await apollo.stop();
+      })();
+      return closing;
     },
   };
 }
