@@ -96,7 +96,7 @@ const envSchema = z.object({
   /** Longest wait for a free slot before a request is refused with 503. */
   LOUPE_QUEUE_WAIT_MS: ms.default(250),
   /** Requests each door works on at once; as many more may wait LOUPE_QUEUE_WAIT_MS. */
-  LOUPE_GATEWAY_MAX_IN_FLIGHT: bound.default(16),
+  LOUPE_GATEWAY_MAX_IN_FLIGHT: bound.default(8),
   LOUPE_SUBGRAPH_MAX_IN_FLIGHT: bound.default(32),
   LOUPE_INGEST_MAX_IN_FLIGHT: bound.default(16),
 });
