@@ -23,6 +23,8 @@ export interface Outcome {
   retryAfter?: string;
   /** `errors[0].extensions.code` of the answer, if any. */
   code?: string;
+  /** performance.now() when it ended. */
+  at: number;
 }
 
 export function openLoadAgent(): Agent {
@@ -39,8 +41,10 @@ export function timedPost(
 ): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const done = (outcome: Omit<Outcome, 'ms'>) =>
-      resolve({ ...outcome, ms: performance.now() - started });
+    const done = (outcome: Omit<Outcome, 'ms' | 'at'>) => {
+      const at = performance.now();
+      resolve({ ...outcome, ms: at - started, at });
+    };
     const req = request(
       url,
       {
