@@ -19,6 +19,7 @@ const BENCHES: Record<string, BenchEntry> = {
   ingest: { file: 'ingest.bench.ts' },
   dashboard: { file: 'dashboard.bench.ts' },
   freshness: { file: 'freshness.bench.ts' },
+  overload: { file: 'overload.bench.ts' },
 };
 
 let busBaseline = NaN;

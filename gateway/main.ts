@@ -17,6 +17,10 @@ export async function startGateway(
   },
 ): Promise<ServedGraphQL> {
   const supergraphSdl = await readFile(SUPERGRAPH_PATH, 'utf8');
-  const gateway = createGateway({ ...deps, supergraphSdl });
+  const gateway = createGateway({
+    ...deps,
+    supergraphSdl,
+    limits: config.serving.limits.gateway,
+  });
   return gateway.listen({ host: config.host, port: config.ports.gateway });
 }

@@ -8,7 +8,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, OperationTypeNode } from 'graphql';
 import type { Authenticator } from '../lib/auth/caller.ts';
-import type { SubgraphName } from '../lib/config.ts';
+import { defaultLimits, type ServerLimits, type SubgraphName } from '../lib/config.ts';
 import { unauthenticated } from '../lib/graphql/errors.ts';
 import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
 import { readApiKey } from '../lib/graphql/subgraph-context.ts';
@@ -31,6 +31,8 @@ export interface GatewayDeps {
   logger?: Logger;
   /** Pool of keep-alive sockets to the subgraphs. */
   http?: SubgraphFetcherOptions;
+  /** Work in flight, queue, deadline and drain of the gateway's door; the defaults when omitted. */
+  limits?: ServerLimits;
 }
 
 export interface Gateway {
@@ -89,11 +91,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
         ),
         includeStacktraceInErrorResponses: false,
         plugins: [subscriptionsOverWebSocketOnly],
+        // The process stops its servers in order on SIGTERM; Apollo's own handler would stop this
+        // one first, and its stop() never settles for a second caller (so shutdown hung).
+        stopOnTerminationSignals: false,
       });
       const served = await serveGraphQL({
         apollo,
         host,
         port,
+        limits: deps.limits ?? defaultLimits('gateway'),
         context: (req) => verify(readApiKey(req)),
         subscriptions: {
           schema: forwarder.schema,
@@ -107,8 +113,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
       });
       return {
         ...served,
-        async close() {
-          await served.close();
+        async close(until) {
+          await served.close(until);
           await upstream.close();
           fetcher.close();
         },

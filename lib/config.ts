@@ -41,6 +41,8 @@ export const EVENT_TIME_WINDOW = {
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
+const ms = z.coerce.number().int().min(1).max(600_000);
+const bound = z.coerce.number().int().min(1).max(100_000);
 const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
@@ -102,7 +104,35 @@ const envSchema = z.object({
   LOUPE_PIPELINE_RETRY_MAX_BACKOFF_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
   /** Tries of parts of a split batch with none gone through before the store is blamed. */
   LOUPE_PIPELINE_MAX_SPLIT_TRIES: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /** A process stopping on SIGTERM/SIGINT exits with an error once this has passed. */
+  LOUPE_SHUTDOWN_GRACE_MS: ms.default(10_000),
+  /** How long the doors wait for requests in flight at shutdown before cutting them. */
+  LOUPE_DRAIN_MS: ms.default(5_000),
+  /** A GraphQL request not answered by then gets 504; its subgraph fetches and store calls stop. */
+  LOUPE_REQUEST_DEADLINE_MS: ms.default(10_000),
+  /** Longest wait for a free slot before a request is refused with 503. */
+  LOUPE_QUEUE_WAIT_MS: ms.default(250),
+  /** Requests each door works on at once; as many more may wait LOUPE_QUEUE_WAIT_MS. */
+  LOUPE_GATEWAY_MAX_IN_FLIGHT: bound.default(8),
+  LOUPE_SUBGRAPH_MAX_IN_FLIGHT: bound.default(32),
+  LOUPE_INGEST_MAX_IN_FLIGHT: bound.default(16),
 });
+
+/** What bounds one HTTP door: work in flight, a short queue, a deadline, and its drain. */
+export interface ServerLimits {
+  /** Requests worked on at once. */
+  maxInFlight: number;
+  /** Requests waiting for a slot beyond those; any more are refused at once with 503. */
+  maxQueued: number;
+  /** Longest wait in that queue before a 503. */
+  queueWaitMs: number;
+  /** From arrival to answer; past it the request is answered 504 and its work cancelled. */
+  deadlineMs: number;
+  /** At shutdown, how long requests in flight may still finish. */
+  drainMs: number;
+}
+
+export type Door = 'gateway' | 'subgraph' | 'ingest';
 
 export interface LoupeConfig {
   host: string;
@@ -126,6 +156,8 @@ export interface LoupeConfig {
     /** See `ingest/pipeline/stage-runner.ts`. */
     retry: { attempts: number; backoffMs: number; maxBackoffMs: number; maxSplitTries: number };
   };
+  /** Shutdown grace, and the bounds of every HTTP door. */
+  serving: { shutdownGraceMs: number; limits: Record<Door, ServerLimits> };
 }
 
 export class ConfigError extends Error {
@@ -140,6 +172,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.LOUPE_DRAIN_MS >= e.LOUPE_SHUTDOWN_GRACE_MS) {
+    throw new ConfigError(
+      'invalid configuration:\n  LOUPE_DRAIN_MS: must be shorter than LOUPE_SHUTDOWN_GRACE_MS, ' +
+        'which also covers the pipeline and the stores',
+    );
+  }
+  const limits = (maxInFlight: number): ServerLimits => ({
+    maxInFlight,
+    // One more round of work may wait: enough to absorb a burst, too little to pile up.
+    maxQueued: maxInFlight,
+    queueWaitMs: e.LOUPE_QUEUE_WAIT_MS,
+    deadlineMs: e.LOUPE_REQUEST_DEADLINE_MS,
+    drainMs: e.LOUPE_DRAIN_MS,
+  });
   return {
     host: e.LOUPE_HOST,
     dataDir: e.LOUPE_DATA_DIR,
@@ -183,7 +229,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxSplitTries: e.LOUPE_PIPELINE_MAX_SPLIT_TRIES,
       },
     },
+    serving: {
+      shutdownGraceMs: e.LOUPE_SHUTDOWN_GRACE_MS,
+      limits: {
+        gateway: limits(e.LOUPE_GATEWAY_MAX_IN_FLIGHT),
+        subgraph: limits(e.LOUPE_SUBGRAPH_MAX_IN_FLIGHT),
+        ingest: limits(e.LOUPE_INGEST_MAX_IN_FLIGHT),
+      },
+    },
   };
+}
+
+/** The default bounds of a door, for servers built without a configuration (tests). */
+export function defaultLimits(door: Door): ServerLimits {
+  return loadConfig({}).serving.limits[door];
 }
 
 /** Settings for a throwaway instance (tests, benchmarks): no demo, every port picked free. */

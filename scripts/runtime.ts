@@ -13,6 +13,7 @@ import {
   type ServiceName,
   type SubgraphName,
 } from '../lib/config.ts';
+import { abandonable } from '../lib/graphql/request-signal.ts';
 import type { ServedGraphQL } from '../lib/graphql/serve.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import {
@@ -85,7 +86,18 @@ export async function startLoupe(
   const logger = options.logger ?? createLogger('silent');
   // Reverse order: doors first, then consumers, then the stores they write to.
   const closers = createClosers();
-  const close = () => closers.close();
+  // Every door drains against one deadline, so their drains together fit the grace period.
+  let drainUntil: number | undefined;
+  // The pipeline may catch up for most of the grace period; the last fifth closes the stores.
+  let catchUpUntil = 0;
+  const close = () => {
+    if (drainUntil === undefined) {
+      const { shutdownGraceMs, limits } = config.serving;
+      drainUntil = Date.now() + limits.gateway.drainMs;
+      catchUpUntil = Date.now() + Math.floor(shutdownGraceMs * 0.8);
+    }
+    return closers.close();
+  };
 
   try {
     const stores = await openStores(config, logger);
@@ -125,7 +137,19 @@ export async function startLoupe(
         retry: config.pipeline.retry,
         stages: roles.map((role) => STAGES[role]),
       });
-      closers.add(() => pipeline!.close());
+      const running = pipeline;
+      closers.add(async () => {
+        if (!config.servers.kafkaBrokers && services.has('ingest')) {
+          // The in-process bus is memory: what the collector acknowledged must reach the sinks
+          // before the process goes. (Kafka keeps it; consumers resume from their commits.)
+          await running
+            .caughtUp(Math.max(1, catchUpUntil - Date.now()))
+            .catch((error: unknown) =>
+              logger?.error({ err: error }, 'the pipeline did not catch up before stopping'),
+            );
+        }
+        await running.close();
+      });
     }
     if (services.has('ingest')) {
       collector = await serveCollector({
@@ -134,13 +158,23 @@ export async function startLoupe(
         logger,
         host: config.host,
         port: config.ports.ingest,
+        limits: config.serving.limits.ingest,
         onAccounts: (orgId, accounts) => trackAccounts(orgId, accounts),
       });
-      closers.add(() => collector!.close());
+      const door = collector;
+      closers.add(() => door.close(drainUntil));
     }
 
     const served: Partial<Record<SubgraphName, ServedGraphQL>> = {};
-    const deps = { olap, live, meta, search, authenticate, logger };
+    // Store calls made for a request already cancelled (caller gone, deadline passed) fail at once.
+    const deps = {
+      olap: abandonable(olap),
+      live: abandonable(live),
+      meta: abandonable(meta),
+      search: abandonable(search),
+      authenticate,
+      logger,
+    };
     const starters: Record<SubgraphName, () => Promise<ServedGraphQL>> = {
       metrics: () => startMetricsSubgraph(config, deps),
       audience: () => startAudienceSubgraph(config, deps),
@@ -152,7 +186,7 @@ export async function startLoupe(
       if (!services.has(name)) continue;
       const s = await starters[name]();
       served[name] = s;
-      closers.add(() => s.close());
+      closers.add(() => s.close(drainUntil));
     }
 
     let gatewayUrl: string | undefined;
@@ -167,7 +201,7 @@ export async function startLoupe(
       ) as Record<SubgraphName, string>;
       const gateway = await startGateway(config, { subgraphUrls, authenticate, logger });
       gatewayUrl = gateway.url;
-      closers.add(() => gateway.close());
+      closers.add(() => gateway.close(drainUntil));
     }
 
     return {

@@ -15,7 +15,6 @@ import { runCommand } from './run-command.ts';
 import { startLoupe } from './runtime.ts';
 
 const DEMO_SEED = 42;
-const SHUTDOWN_GRACE_MS = 10_000;
 
 function parseServices(values: string[] | undefined): ServiceName[] | undefined {
   if (!values?.length) return undefined;
@@ -123,10 +122,14 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
+    }, config.serving.shutdownGraceMs);
     timer.unref();
+    const stoppingAt = Date.now();
     loupe.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info({ ms: Date.now() - stoppingAt }, 'stopped');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { API_KEY_HEADER, type Authenticator } from '../../lib/auth/caller.ts';
 import type { Bus, OutgoingMessage } from '../../lib/bus/bus.port.ts';
-import { EVENT_TIME_WINDOW } from '../../lib/config.ts';
+import { defaultLimits, EVENT_TIME_WINDOW, type ServerLimits } from '../../lib/config.ts';
+import { createHttpDoor } from '../../lib/graphql/http-door.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { isRefusedValue } from '../../lib/meta/accounts.repo.ts';
 import {
@@ -227,14 +228,23 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export interface ServedCollector {
   url: string;
   server: Server;
-  close(): Promise<void>;
+  /** Stops accepting, lets batches in flight reach the bus until `until` (epoch ms), then stops. */
+  close(until?: number): Promise<void>;
 }
 
 export async function serveCollector(
-  deps: CollectorDeps & { host: string; port: number },
+  deps: CollectorDeps & { host: string; port: number; limits?: ServerLimits },
 ): Promise<ServedCollector> {
   const handler = createCollectorHandler(deps);
-  const server = createServer((req, res) => void handler(req, res));
+  const server = createServer();
+  // Bounded batches in flight, 503 with Retry-After beyond; a publish once begun is waited for.
+  const door = createHttpDoor(server, deps.limits ?? defaultLimits('ingest'), (res, _, message) => {
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: message }));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    void door.serve(req, res, () => handler(req, res));
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -244,9 +254,6 @@ export async function serveCollector(
   return {
     url: `http://${deps.host}:${port}`,
     server,
-    async close() {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: (until) => door.close(until),
   };
 }

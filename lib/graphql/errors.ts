@@ -7,6 +7,9 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'UNAVAILABLE'
+  | 'OVERLOADED'
+  | 'DEADLINE_EXCEEDED'
+  | 'CANCELLED'
   | 'INTERNAL_SERVER_ERROR';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -15,6 +18,10 @@ const STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
   NOT_FOUND: 404,
   UNAVAILABLE: 503,
+  OVERLOADED: 503,
+  DEADLINE_EXCEEDED: 504,
+  // nginx's "client closed request": no one reads it, but logs and traces can tell it apart.
+  CANCELLED: 499,
   INTERNAL_SERVER_ERROR: 500,
 };
 
@@ -31,4 +38,9 @@ export function unauthenticated(): GraphQLError {
 
 export function badInput(message: string): GraphQLError {
   return graphqlError('BAD_USER_INPUT', message);
+}
+
+/** The status of an error code, for answers written before GraphQL runs. */
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
 }

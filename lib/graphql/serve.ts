@@ -1,5 +1,6 @@
-// Serves an Apollo server over node:http, and optionally graphql-ws on the same path.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+// Serves an Apollo server over node:http, and optionally graphql-ws on the same path; every request
+// goes through an HTTP door (bounded work in flight, a deadline, a drain at shutdown).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApolloServer, BaseContext } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
@@ -12,6 +13,10 @@ import {
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { defaultLimits, type ServerLimits } from '../config.ts';
+import { statusOf } from './errors.ts';
+import { createHttpDoor } from './http-door.ts';
+import { withRequestSignal } from './request-signal.ts';
 
 /** Bodies above this size are refused before parsing. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -49,55 +54,61 @@ export interface ServeOptions<TContext extends BaseContext> {
   path?: string;
   context: (request: IncomingMessage) => Promise<TContext>;
   subscriptions?: SubscriptionOptions<TContext>;
+  /** Work in flight, queue, deadline and drain; the configured defaults when omitted. */
+  limits?: ServerLimits;
 }
 
 export interface ServedGraphQL {
   url: string;
   server: Server;
-  close(): Promise<void>;
+  /** Stops accepting, lets queries in flight finish until `until` (epoch ms), then stops. */
+  close(until?: number): Promise<void>;
 }
 
 export async function serveGraphQL<TContext extends BaseContext>(
   options: ServeOptions<TContext>,
 ): Promise<ServedGraphQL> {
   const { apollo, host, port, path = '/graphql', context, subscriptions } = options;
+  const limits = options.limits ?? defaultLimits('subgraph');
   await apollo.start();
 
-  const server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname === '/health') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-        return;
+  const server = createServer();
+  const door = createHttpDoor(server, limits, (res, code, message) =>
+    writeErrors(res, statusOf(code), code, message),
+  );
+
+  const execute = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const body = await readJsonBody(req);
+    if (!body.ok) {
+      writeErrors(res, body.status, 'BAD_REQUEST', body.reason);
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    // Past the deadline the caller gets its answer now; the work it started is being cancelled.
+    const onAbort = () => {
+      const reason: unknown = signal.reason;
+      if (reason instanceof GraphQLError && reason.extensions['code'] === 'DEADLINE_EXCEEDED') {
+        writeErrors(res, 504, 'DEADLINE_EXCEEDED', reason.message);
       }
-      if (url.pathname !== path) {
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: `not found; GraphQL is served on ${path}` }));
-        return;
-      }
-      const body = await readJsonBody(req);
-      if (!body.ok) {
-        res.writeHead(body.status, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            errors: [{ message: body.reason, extensions: { code: 'BAD_REQUEST' } }],
-          }),
-        );
-        return;
-      }
-      const headers = new HeaderMap();
-      for (const [key, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-      }
-      const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: {
-          method: req.method ?? 'GET',
-          headers,
-          search: url.search,
-          body: body.value,
-        },
-        context: () => context(req),
-      });
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = await withRequestSignal(signal, () =>
+        apollo.executeHTTPGraphQLRequest({
+          httpGraphQLRequest: {
+            method: req.method ?? 'GET',
+            headers,
+            search: url.search,
+            body: body.value,
+          },
+          context: () => context(req),
+        }),
+      );
+      if (signal.aborted || res.headersSent) return;
       for (const [key, value] of response.headers) res.setHeader(key, value);
       res.statusCode = response.status ?? 200;
       if (response.body.kind === 'complete') {
@@ -106,16 +117,33 @@ export async function serveGraphQL<TContext extends BaseContext>(
         for await (const chunk of response.body.asyncIterator) res.write(chunk);
         res.end();
       }
-    })().catch((error: unknown) => {
-      // Apollo already turns resolver failures into responses; reaching here is a transport fault.
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          errors: [{ message: 'internal error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
-        }),
-      );
-      console.error(error);
-    });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/health') {
+      // A draining server tells balancers to send new work elsewhere.
+      const status = door.draining ? 503 : 200;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: door.draining ? 'draining' : 'ok' }));
+      return;
+    }
+    if (url.pathname !== path) {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: `not found; GraphQL is served on ${path}` }));
+      return;
+    }
+    door
+      .serve(req, res, (signal) => execute(req, res, signal))
+      .catch((error: unknown) => {
+        // Apollo already turns resolver failures into responses; reaching here is a transport fault.
+        writeErrors(res, 500, 'INTERNAL_SERVER_ERROR', 'internal error');
+        console.error(error);
+      });
   });
 
   let wsServer: WebSocketServer | undefined;
@@ -152,16 +180,21 @@ export async function serveGraphQL<TContext extends BaseContext>(
   });
   const address = server.address() as AddressInfo;
   server.keepAliveTimeout = 65_000;
+  // Closed once; later calls wait for the same close.
+  let closing: Promise<void> | undefined;
 
   return {
     url: `http://${host}:${address.port}${path}`,
     server,
-    async close() {
-      await wsCleanup?.dispose();
-      wsServer?.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await apollo.stop();
+    close(until) {
+      closing ??= (async () => {
+        // Subscriptions never end by themselves: their sockets close with 1001 Going Away.
+        await wsCleanup?.dispose();
+        wsServer?.close();
+        await door.close(until);
+        await apollo.stop();
+      })();
+      return closing;
     },
   };
 }
@@ -169,6 +202,20 @@ export async function serveGraphQL<TContext extends BaseContext>(
 /** WebSocket close reasons are limited to 123 bytes. */
 function closeReason(message: string): string {
   return Buffer.byteLength(message) <= 123 ? message : 'Forbidden';
+}
+
+/**
+ * Answers with a GraphQL request error (no `data`), as GraphQL over HTTP describes: in the
+ * media type the caller accepts, with the status that tells a client whether to retry.
+ */
+function writeErrors(res: ServerResponse, status: number, code: string, message: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const accept = res.req.headers.accept ?? '';
+  const type = accept.includes('application/graphql-response+json')
+    ? 'application/graphql-response+json; charset=utf-8'
+    : 'application/json; charset=utf-8';
+  res.writeHead(status, { 'content-type': type });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 type BodyResult = { ok: true; value: unknown } | { ok: false; status: number; reason: string };

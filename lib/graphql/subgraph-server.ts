@@ -40,6 +40,8 @@ export function createSubgraphServer(options: {
     includeStacktraceInErrorResponses: false,
     // Traces for Apollo's hosted reporting, which we do not use; they cost time per request.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
+    // The process stops its servers in order on SIGTERM; Apollo's own handler would race it.
+    stopOnTerminationSignals: false,
     formatError: createErrorMasker((error) =>
       logger
         ? logger.error({ err: error, subgraph: name }, 'internal error')
@@ -60,5 +62,6 @@ export function serveSubgraph(
     host: config.host,
     port: config.ports[name],
     context: subgraph.context,
+    limits: config.serving.limits.subgraph,
   });
 }

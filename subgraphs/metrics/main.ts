@@ -17,6 +17,7 @@ export async function startMetricsSubgraph(
     host: config.host,
     port: config.ports.metrics,
     context: subgraph.context,
+    limits: config.serving.limits.subgraph,
     subscriptions: {
       schema: subgraph.schema,
       // Refused at connect, so a bad key never reaches the per-operation context.
