@@ -9,17 +9,23 @@
 // which the rollups answer anyway: its letters are listed, not replayed.
 import { parseArgs } from 'node:util';
 import type { Bus, BusBatch, BusMessage } from '../lib/bus/bus.port.ts';
-import { ConfigError, loadConfig } from '../lib/config.ts';
-import { createLogger, type Logger } from '../lib/logger.ts';
-import { stageHandlers, type StageHandler } from '../ingest/pipeline/pipeline.ts';
+import { ConfigError } from '../lib/config.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { StageHandler } from '../ingest/pipeline/pipeline.ts';
 import { createStageRunner, type RetryPolicy } from '../ingest/pipeline/stage-runner.ts';
-import { createTextConsumer } from '../ingest/pipeline/text.consumer.ts';
 import { DEAD_LETTER_TOPIC } from '../ingest/pipeline/topics.ts';
 import { parseDeadLetter, type DeadLetter, type DeadLetterStage } from '../schema/dead-letter.ts';
 import { parseEnvelope } from '../schema/event-envelope.ts';
-import { replay, REPLAYABLE, type ReplayableRole, type ReplayRange } from './replay.ts';
+import {
+  openLogStores,
+  parseOffset,
+  replay,
+  REPLAYABLE,
+  replayableHandler,
+  type ReplayableRole,
+  type ReplayRange,
+} from './replay.ts';
 import { runCommand } from './run-command.ts';
-import { openStores } from './stores.ts';
 
 /** A dead letter with where it sits on the dead-letter topic. */
 export interface StoredLetter {
@@ -136,14 +142,6 @@ export function describeLetter({ partition, offset, letter }: StoredLetter): str
   ].join('  ');
 }
 
-function parseOffset(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new ConfigError(`--${name} must be an offset ≥ 0, got "${value}"`);
-  return n;
-}
-
 const STAGES = Object.keys(REPLAYABLE) as ReplayableRole[];
 const USAGE = [
   'usage: npm run dead-letters -- list [--stage olap-sink|speed-layer|text-pipeline] [--json]',
@@ -176,16 +174,9 @@ async function main(): Promise<void> {
     from: parseOffset('from', values.from),
     to: parseOffset('to', values.to),
   };
-  const config = loadConfig();
-  if (!config.servers.kafkaBrokers) {
-    throw new ConfigError(
-      'dead letters live on the Kafka log: set LOUPE_KAFKA_BROKERS (the in-process bus keeps nothing once its process ends)',
-    );
-  }
-  const logger = createLogger(config.logLevel);
-  const stores = await openStores(config, logger);
+  const { config, logger, stores } = await openLogStores('dead-letters');
   try {
-    const { olap, bus, live, search } = stores;
+    const { bus } = stores;
     const letters = (
       await readDeadLetters(bus, range, (m, reason) =>
         logger.warn({ partition: m.partition, offset: m.offset, reason }, 'unreadable dead letter'),
@@ -204,14 +195,7 @@ async function main(): Promise<void> {
       return;
     }
 
-    const handler = stageHandlers({
-      bus,
-      olap,
-      live,
-      text: createTextConsumer({ olap, search, logger }),
-      logger,
-      retry: config.pipeline.retry,
-    }).find((h) => h.run.name === stage)!;
+    const handler = replayableHandler(stores, config, logger, stage as ReplayableRole);
     const started = Date.now();
     const result = await replayDeadLetters(handler, letters, {
       logger,

@@ -7,14 +7,14 @@
 // upserts by version, so a replay changes no total. The speed layer's counters are increments,
 // and it is not offered.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type PipelineRole } from '../lib/config.ts';
+import { ConfigError, loadConfig, type LoupeConfig, type PipelineRole } from '../lib/config.ts';
 import type { Bus, BusBatch } from '../lib/bus/bus.port.ts';
-import { createLogger } from '../lib/logger.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
 import { stageHandlers, type StageHandler } from '../ingest/pipeline/pipeline.ts';
 import { createTextConsumer } from '../ingest/pipeline/text.consumer.ts';
 import { EVENTS_TOPIC } from '../ingest/pipeline/topics.ts';
 import { runCommand } from './run-command.ts';
-import { openStores } from './stores.ts';
+import { openStores, type Stores } from './stores.ts';
 
 export const REPLAYABLE = {
   'olap-sink': 'olapSink',
@@ -132,12 +132,48 @@ export async function replay(
   return progress;
 }
 
-function parseOffset(name: string, value: string | undefined): number | undefined {
+/** An offset given on a command line, or undefined when it was not. */
+export function parseOffset(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 0)
     throw new ConfigError(`--${name} must be an offset ≥ 0, got "${value}"`);
   return n;
+}
+
+/**
+ * The configuration, a logger and the stores of a command line that reads the Kafka log; refuses
+ * the in-process bus, which keeps nothing once its process ends.
+ */
+export async function openLogStores(
+  command: string,
+): Promise<{ config: LoupeConfig; logger: Logger; stores: Stores }> {
+  const config = loadConfig();
+  if (!config.servers.kafkaBrokers) {
+    throw new ConfigError(
+      `${command} reads the Kafka log: set LOUPE_KAFKA_BROKERS (the in-process bus keeps nothing once its process ends)`,
+    );
+  }
+  const logger = createLogger(config.logLevel);
+  return { config, logger, stores: await openStores(config, logger) };
+}
+
+/** The handler of one replayable stage over the stores, with the configured retries. */
+export function replayableHandler(
+  stores: Stores,
+  config: LoupeConfig,
+  logger: Logger,
+  role: ReplayableRole,
+): StageHandler {
+  const { olap, bus, live, search } = stores;
+  return stageHandlers({
+    bus,
+    olap,
+    live,
+    text: createTextConsumer({ olap, search, logger }),
+    logger,
+    retry: config.pipeline.retry,
+  }).find((h) => h.stage === REPLAYABLE[role])!;
 }
 
 const USAGE = `usage: npm run replay -- --stage ${Object.keys(REPLAYABLE).join('|')} [--from OFFSET] [--to OFFSET] [--partition N …]`;
@@ -163,25 +199,10 @@ async function main(): Promise<void> {
     to: parseOffset('to', values.to),
     partitions: values.partition?.map((p) => parseOffset('partition', p)!),
   };
-  const config = loadConfig();
-  if (!config.servers.kafkaBrokers) {
-    throw new ConfigError(
-      'replay reads the Kafka log: set LOUPE_KAFKA_BROKERS (the in-process bus keeps nothing once its process ends)',
-    );
-  }
-  const logger = createLogger(config.logLevel);
-  const stores = await openStores(config, logger);
+  const { config, logger, stores } = await openLogStores('replay');
   try {
-    const { olap, bus, live, search } = stores;
-    const stage = REPLAYABLE[role as ReplayableRole];
-    const handler = stageHandlers({
-      bus,
-      olap,
-      live,
-      text: createTextConsumer({ olap, search, logger }),
-      logger,
-      retry: config.pipeline.retry,
-    }).find((h) => h.stage === stage)!;
+    const { bus } = stores;
+    const handler = replayableHandler(stores, config, logger, role as ReplayableRole);
     const started = Date.now();
     let shown = 0;
     const result = await replay(bus, handler, range, {

@@ -49,6 +49,21 @@ function poisonedStage(options: { down?: () => boolean } = {}) {
   return { stage, applied, tries: () => tries };
 }
 
+/** The runner over `stage`, waiting no time between tries. */
+function runner(
+  stage: PipelineStage,
+  deadLetters: DeadLetterWriter,
+  options: { retry?: RetryPolicy } = {},
+) {
+  return createStageRunner({
+    stage,
+    deadLetters,
+    logger,
+    retry: options.retry ?? RETRY,
+    sleep: async () => undefined,
+  });
+}
+
 function collectingLetters() {
   const letters: DeadLetter[] = [];
   const writer: DeadLetterWriter = async (_stage, batch) => void letters.push(...batch);
@@ -107,13 +122,7 @@ describe('stage runner', () => {
     let calls = 0;
     const { stage } = poisonedStage({ down: () => ++calls > RETRY.attempts + 2 });
     const { letters, writer } = collectingLetters();
-    const run = createStageRunner({
-      stage,
-      deadLetters: writer,
-      logger,
-      retry: RETRY,
-      sleep: async () => undefined,
-    });
+    const run = runner(stage, writer);
     const values = Array.from({ length: 64 }, (_, i) => (i === 3 ? 'poison' : 'ok'));
     await expect(run(batchOf(values))).rejects.toSatisfy(isStoreUnavailable);
     expect(letters).toEqual([]);
@@ -127,13 +136,7 @@ describe('stage runner', () => {
       },
     };
     const { letters, writer } = collectingLetters();
-    const run = createStageRunner({
-      stage,
-      deadLetters: writer,
-      logger,
-      retry: RETRY,
-      sleep: async () => undefined,
-    });
+    const run = runner(stage, writer);
     await expect(run(batchOf(['a', 'b', 'c', 'd', 'e']))).rejects.toThrow(
       /no part of the batch goes through \(5 messages fail alone\).*Table texts does not exist/,
     );
@@ -150,13 +153,7 @@ describe('stage runner', () => {
       },
     };
     const { letters, writer } = collectingLetters();
-    const run = createStageRunner({
-      stage,
-      deadLetters: writer,
-      logger,
-      retry: { ...RETRY, maxSplitTries: 50 },
-      sleep: async () => undefined,
-    });
+    const run = runner(stage, writer, { retry: { ...RETRY, maxSplitTries: 50 } });
     await expect(run(batchOf(Array.from({ length: 10_000 }, () => 'x')))).rejects.toThrow(
       /no part of the batch goes through/,
     );
@@ -174,13 +171,7 @@ describe('stage runner', () => {
       },
     };
     const { letters, writer } = collectingLetters();
-    const run = createStageRunner({
-      stage,
-      deadLetters: writer,
-      logger,
-      retry: RETRY,
-      sleep: async () => undefined,
-    });
+    const run = runner(stage, writer);
     expect(await run(batchOf(['a', 'b']))).toMatchObject({ handled: 2, splitTries: 0 });
     expect(letters).toEqual([]);
   });
@@ -256,13 +247,7 @@ describe('the OLAP sink under its runner, on chDB', () => {
       events.map((event) => JSON.stringify({ orgId: ORG, receivedAt: at, event })),
     );
     const { letters, writer } = collectingLetters();
-    const run = createStageRunner({
-      stage: createOlapSink({ olap }),
-      deadLetters: writer,
-      logger,
-      retry: RETRY,
-      sleep: async () => undefined,
-    });
+    const run = runner(createOlapSink({ olap }), writer);
     // Twice: a redelivered batch stores nothing twice and dead-letters the same message again.
     await run(batch);
     await run(batch);
