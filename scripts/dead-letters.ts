@@ -14,7 +14,12 @@ import type { Logger } from '../lib/logger.ts';
 import type { StageHandler } from '../ingest/pipeline/pipeline.ts';
 import { createStageRunner, type RetryPolicy } from '../ingest/pipeline/stage-runner.ts';
 import { DEAD_LETTER_TOPIC } from '../ingest/pipeline/topics.ts';
-import { parseDeadLetter, type DeadLetter, type DeadLetterStage } from '../schema/dead-letter.ts';
+import {
+  DEAD_LETTER_STAGES,
+  parseDeadLetter,
+  type DeadLetter,
+  type DeadLetterStage,
+} from '../schema/dead-letter.ts';
 import { parseEnvelope } from '../schema/event-envelope.ts';
 import {
   openLogStores,
@@ -164,6 +169,11 @@ async function main(): Promise<void> {
     throw new ConfigError(`${USAGE}\nsay list or replay`);
   }
   const stage = values.stage as DeadLetterStage | undefined;
+  if (stage !== undefined && !DEAD_LETTER_STAGES.includes(stage)) {
+    throw new ConfigError(
+      `${USAGE}\nno stage ${stage}; the stages are ${DEAD_LETTER_STAGES.join(', ')}`,
+    );
+  }
   if (action === 'replay' && !stage) throw new ConfigError(`${USAGE}\n--stage is required`);
   if (action === 'replay' && !(stage! in REPLAYABLE)) {
     throw new ConfigError(
