@@ -10,13 +10,13 @@ import { generateDemoHistory } from '../scripts/demo/demo-data.ts';
 import { publishFigures, type Figure } from './support/figures.ts';
 import { openLoadAgent, runOpenLoad, timedPost, type Outcome } from './support/open-load.ts';
 import { benchOptions } from './support/options.ts';
+import { dashboardBody, plainBody } from './support/readme-queries.ts';
 import { BENCH_CACHE_DIR } from './support/paths.ts';
 import { startProduct } from './support/product-child.ts';
 import { count, describe, percentiles, progress, seconds, sleep } from './support/stats.ts';
 
 const BENCH = 'overload';
 const API_KEY = 'loupe_bench_overload_0000000';
-const DAY_MS = 86_400_000;
 
 const options = benchOptions(BENCH, {
   baseline: { default: 10, doc: 'seconds of baseline load (4 callers, closed loop)' },
@@ -26,50 +26,9 @@ const options = benchOptions(BENCH, {
   timeout: { default: 10, doc: 'seconds a caller waits for an answer before giving up' },
 });
 
-const DASHBOARD = /* GraphQL */ `
-  query ($from: DateTime!, $to: DateTime!) {
-    accounts(platform: INSTAGRAM) {
-      id
-      platform
-      profile {
-        handle
-        followers
-      }
-      audience {
-        country {
-          key
-          share
-        }
-      }
-      metrics(
-        range: { from: $from, to: $to }
-        granularity: DAY
-        metrics: [LIKES, VIEWS, FOLLOWERS]
-      ) {
-        series {
-          metric
-          total
-          points {
-            at
-            value
-          }
-        }
-      }
-    }
-  }
-`;
 const HEADERS = { 'content-type': 'application/json', 'x-api-key': API_KEY };
-const dashboard = () => {
-  const now = Date.now();
-  return JSON.stringify({
-    query: DASHBOARD,
-    variables: {
-      from: new Date(now - 30 * DAY_MS).toISOString(),
-      to: new Date(now + DAY_MS).toISOString(),
-    },
-  });
-};
-const plain = () => JSON.stringify({ query: '{ accounts { id } }' });
+const dashboard = () => dashboardBody();
+const plain = () => plainBody();
 
 interface Run {
   label: string;

@@ -14,6 +14,7 @@ import {
   timedPost,
   type Outcome,
 } from '../bench/support/open-load.ts';
+import { dashboardBody, plainBody } from '../bench/support/readme-queries.ts';
 import { percentiles } from '../bench/support/stats.ts';
 import { defaultLimits } from '../lib/config.ts';
 import type { EventInput } from '../schema/event-envelope.ts';
@@ -21,55 +22,9 @@ import { startProductProcess, type ProductProcess } from './support/product-proc
 import { waitUntil } from './support/wait-for.ts';
 
 const KEY = 'loupe_overload_test_000000000';
-const DAY = 86_400_000;
 const HEADERS = { 'content-type': 'application/json', 'x-api-key': KEY };
 
 /** The README's dashboard: every tracked account with profile, audience and 30 days of metrics. */
-const DASHBOARD = /* GraphQL */ `
-  query ($from: DateTime!, $to: DateTime!) {
-    accounts(platform: INSTAGRAM) {
-      id
-      profile {
-        handle
-        followers
-      }
-      audience {
-        country {
-          key
-          share
-        }
-      }
-      metrics(
-        range: { from: $from, to: $to }
-        granularity: DAY
-        metrics: [LIKES, VIEWS, FOLLOWERS]
-      ) {
-        series {
-          metric
-          total
-          points {
-            at
-            value
-          }
-        }
-      }
-    }
-  }
-`;
-const PLAIN = '{ accounts { id } }';
-
-const dashboardBody = () => {
-  const now = Date.now();
-  return JSON.stringify({
-    query: DASHBOARD,
-    variables: {
-      from: new Date(now - 30 * DAY).toISOString(),
-      to: new Date(now + DAY).toISOString(),
-    },
-  });
-};
-const plainBody = () => JSON.stringify({ query: PLAIN });
-
 function events(accountId: string, count: number): EventInput[] {
   const now = Date.now();
   return Array.from({ length: count }, (_, i) => ({
