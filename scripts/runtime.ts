@@ -145,7 +145,7 @@ export async function startLoupe(
           await running
             .caughtUp(Math.max(1, catchUpUntil - Date.now()))
             .catch((error: unknown) =>
-              logger?.error({ err: error }, 'the pipeline did not catch up before stopping'),
+              logger.error({ err: error }, 'the pipeline did not catch up before stopping'),
             );
         }
         await running.close();

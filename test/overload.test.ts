@@ -24,7 +24,7 @@ import { waitUntil } from './support/wait-for.ts';
 const KEY = 'loupe_overload_test_000000000';
 const HEADERS = { 'content-type': 'application/json', 'x-api-key': KEY };
 
-/** The README's dashboard: every tracked account with profile, audience and 30 days of metrics. */
+/** Likes and views for one account, spread over the 29 days the dashboard query reads. */
 function events(accountId: string, count: number): EventInput[] {
   const now = Date.now();
   return Array.from({ length: count }, (_, i) => ({
