@@ -2,7 +2,9 @@
 // `npm run services -- up` starts). Every topic and group carries a per-run prefix.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
+import { lossySockets } from '../../test/support/lossy-sockets.ts';
 import { loadConfig } from '../config.ts';
+import type { BusMessage } from './bus.port.ts';
 import { busContract } from './bus.contract.ts';
 import { createKafkaBus } from './kafka.bus.ts';
 
@@ -19,4 +21,46 @@ describe('kafka bus', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     await bus.close();
   });
+
+  test('stores a publish made after one whose reply was lost, even of the same size', async () => {
+    // The broker stores the first publish but its reply never arrives, so the publish fails; a
+    // producer that reused the failed send's sequence numbers would see the next send of the
+    // same size taken for a duplicate of it: acknowledged, and never stored.
+    const sockets = lossySockets();
+    const bus = createKafkaBus({
+      brokers,
+      prefix,
+      publishTimeoutMs: 60_000,
+      socketFactory: sockets.factory,
+    });
+    const topic = `lost-reply-${randomBytes(3).toString('hex')}`;
+    const batch = (name: string) =>
+      Array.from({ length: 50 }, (_, i) => ({ key: 'one-account', value: `${name}:${i}` }));
+    await bus.publish(topic, batch('warm-up'));
+
+    sockets.losing = true;
+    await expect(bus.publish(topic, batch('reply-lost'))).rejects.toThrow(/^Kafka: /);
+    expect(sockets.lost).toBeGreaterThan(0);
+    sockets.losing = false;
+    await bus.publish(topic, batch('after'));
+
+    const seen: BusMessage[] = [];
+    const consumer = await bus.consume({
+      topic,
+      group: `lost-reply-${randomBytes(3).toString('hex')}`,
+      handleBatch: async (b) => void seen.push(...b.messages),
+    });
+    const ends = await bus.endOffsets(topic);
+    const total = [...ends.values()].reduce((a, b) => a + b, 0);
+    for (let waited = 0; seen.length < total && waited < 20_000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await consumer.close();
+    await bus.close();
+    const values = seen.map((m) => m.value);
+    expect(values.filter((v) => v.startsWith('after:'))).toEqual(
+      batch('after').map((m) => m.value),
+    );
+    expect(values.filter((v) => v.startsWith('warm-up:'))).toHaveLength(50);
+  }, 90_000);
 });

@@ -6,6 +6,7 @@ import {
   type Admin,
   type Consumer,
   type EachBatchPayload,
+  type ISocketFactory,
   Kafka,
   logLevel as KafkaLogLevel,
   type LogEntry,
@@ -40,6 +41,8 @@ export interface KafkaBusOptions {
   onBatchError?: (error: unknown, batch: BusBatch, group: string) => void;
   /** How long a publish keeps retrying an unreachable cluster before it rejects. Default 30 s. */
   publishTimeoutMs?: number;
+  /** How connections to brokers are opened; fault tests wrap sockets to lose broker replies. */
+  socketFactory?: ISocketFactory;
   logger?: Logger;
 }
 
@@ -120,6 +123,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     // Bounded so an unreachable cluster turns into an error the caller can report.
     retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8 },
     logLevel: KafkaLogLevel.WARN,
+    ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
     logCreator: () => (entry: LogEntry) => logKafka(logger, entry),
   });
   const topicName = (topic: string) => `${prefix}${topic}`;
@@ -222,6 +226,11 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
           }
         }),
       );
+      // A failed send may still have been stored (the reply was lost), and kafkajs rolls its
+      // sequence numbers back anyway: the next send would reuse them, and the broker would take
+      // a batch of the same size for a duplicate, acknowledge it and drop it. A new producer gets
+      // a new producer id, whose sequences nothing stored can match.
+      if (failures.size > 0) await connectedProducer.disconnect().catch(() => undefined);
       for (const p of taken) p.done(failures.get(p));
     } catch (error) {
       for (const p of taken) p.done(error);
