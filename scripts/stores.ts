@@ -46,7 +46,7 @@ export async function openStores(config: LoupeConfig, logger?: Logger): Promise<
       ? createClickHouseOlap({ url: servers.clickhouseUrl })
       : createChdbOlap({ dataDir: join(config.dataDir, 'olap') });
     closers.add(() => olap.close());
-    await applyOlapSchema(olap);
+    await applyOlapSchema(olap, (line) => logger?.info(line));
 
     const meta = servers.postgresUrl
       ? await createPostgresMeta({ url: servers.postgresUrl })

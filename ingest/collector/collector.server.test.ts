@@ -62,7 +62,7 @@ async function start(
 ) {
   collector = await serveCollector({
     bus,
-    authenticate: async (key) => (key === KEY ? { orgId } : null),
+    authenticate: async (key) => (key === KEY ? { orgId, timeZone: 'UTC' } : null),
     onAccounts,
     logger,
     now: () => NOW,

@@ -13,9 +13,9 @@ export interface ApiKeyAuthenticatorOptions {
   now?: () => number;
 }
 
-/** What is cached per key hash: null orgId is a remembered refusal. */
+/** What is cached per key hash: null is a remembered refusal. */
 interface Answer {
-  orgId: string | null;
+  caller: Caller | null;
 }
 
 interface AnswerCache {
@@ -39,19 +39,19 @@ export function createApiKeyAuthenticator(
   return async (apiKey) => {
     const id = hashApiKey(apiKey);
     const cached = await answers.get(id);
-    if (cached) return cached.orgId === null ? null : { orgId: cached.orgId };
+    if (cached) return cached.caller && { ...cached.caller };
     let pending = inFlight.get(id);
     if (!pending) {
       pending = authenticateApiKey(meta, apiKey)
         .then(async (caller) => {
-          await answers.set(id, { orgId: caller?.orgId ?? null });
+          await answers.set(id, { caller });
           return caller;
         })
         .finally(() => inFlight.delete(id));
       inFlight.set(id, pending);
     }
     const caller = await pending;
-    return caller ? { orgId: caller.orgId } : null;
+    return caller && { ...caller };
   };
 }
 
@@ -101,6 +101,14 @@ function keyvAnswers(cache: Keyv, ttlMs: number): AnswerCache {
 }
 
 function isAnswer(value: unknown): value is Answer {
-  if (typeof value !== 'object' || value === null || !('orgId' in value)) return false;
-  return typeof value.orgId === 'string' || value.orgId === null;
+  if (typeof value !== 'object' || value === null || !('caller' in value)) return false;
+  const { caller } = value;
+  if (caller === null) return true;
+  return (
+    typeof caller === 'object' &&
+    'orgId' in caller &&
+    typeof caller.orgId === 'string' &&
+    'timeZone' in caller &&
+    typeof caller.timeZone === 'string'
+  );
 }

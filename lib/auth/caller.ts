@@ -2,6 +2,8 @@
 
 export interface Caller {
   orgId: string;
+  /** The organisation's IANA time zone: range queries bucket in it unless told otherwise. */
+  timeZone: string;
 }
 
 /** Resolves an API key to its organisation, or null when the key is unknown or revoked. */

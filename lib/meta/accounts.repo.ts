@@ -2,11 +2,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Caller } from '../auth/caller.ts';
 import type { Platform } from '../../schema/event-envelope.ts';
+import { isTimeZone } from '../time/zoned-buckets.ts';
 import type { MetaQuery, MetaStore } from './meta.port.ts';
 
 export const API_KEY_PREFIX = 'loupe_';
 /** The organisation `ensureDemoOrganisation` creates. */
 export const DEMO_ORG_ID = 'demo';
+/** The demo organisation's zone: its days start eight (or seven) hours after UTC's. */
+export const DEMO_TIME_ZONE = 'America/Los_Angeles';
 /** How many leading characters of a key are kept for display. */
 const DISPLAY_PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
 const MIN_KEY_LENGTH = 16;
@@ -42,12 +45,41 @@ export function hashApiKey(key: string): string {
 }
 
 /** Creates an organisation and returns its id. */
-export async function createOrganisation(db: MetaQuery, name: string): Promise<string> {
+export async function createOrganisation(
+  db: MetaQuery,
+  name: string,
+  timeZone = 'UTC',
+): Promise<string> {
   const trimmed = name.trim();
   if (trimmed.length === 0) throw new RangeError('an organisation needs a name');
+  checkTimeZone(timeZone);
   const id = randomUUID();
-  await db.query('INSERT INTO organisations (id, name) VALUES ($1, $2)', [id, trimmed]);
+  await db.query('INSERT INTO organisations (id, name, time_zone) VALUES ($1, $2, $3)', [
+    id,
+    trimmed,
+    timeZone,
+  ]);
   return id;
+}
+
+/** Sets the time zone an organisation's answers are bucketed in; false for an unknown org. */
+export async function setOrganisationTimeZone(
+  db: MetaQuery,
+  orgId: string,
+  timeZone: string,
+): Promise<boolean> {
+  checkTimeZone(timeZone);
+  const rows = await db.query<{ id: string }>(
+    'UPDATE organisations SET time_zone = $2 WHERE id = $1 RETURNING id',
+    [orgId, timeZone],
+  );
+  return rows.length > 0;
+}
+
+function checkTimeZone(timeZone: string): void {
+  if (!isTimeZone(timeZone)) {
+    throw new RangeError(`${JSON.stringify(timeZone)} is not an IANA time zone`);
+  }
 }
 
 /**
@@ -107,11 +139,12 @@ export async function revokeApiKey(db: MetaQuery, orgId: string, keyId: string):
 /** The organisation of a live key, or null: the one lookup that starts from a key, not an org. */
 export async function authenticateApiKey(db: MetaQuery, key: string): Promise<Caller | null> {
   if (key.length < MIN_KEY_LENGTH || key.length > MAX_KEY_LENGTH) return null;
-  const [row] = await db.query<{ org_id: string }>(
-    'SELECT org_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+  const [row] = await db.query<{ org_id: string; time_zone: string }>(
+    `SELECT k.org_id, o.time_zone FROM api_keys k JOIN organisations o ON o.id = k.org_id
+     WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
     [hashApiKey(key)],
   );
-  return row ? { orgId: row.org_id } : null;
+  return row ? { orgId: row.org_id, timeZone: row.time_zone } : null;
 }
 
 /**
@@ -122,20 +155,22 @@ export async function ensureDemoOrganisation(meta: MetaStore, apiKey: string): P
   checkKeyShape(apiKey);
   return meta.transaction(async (tx) => {
     await tx.query(
-      `INSERT INTO organisations (id, name) VALUES ($1, 'Demo') ON CONFLICT (id) DO NOTHING`,
-      [DEMO_ORG_ID],
+      `INSERT INTO organisations (id, name, time_zone) VALUES ($1, 'Demo', $2)
+       ON CONFLICT (id) DO NOTHING`,
+      [DEMO_ORG_ID, DEMO_TIME_ZONE],
     );
     await tx.query(
       `INSERT INTO api_keys (id, org_id, name, key_hash, prefix) VALUES ($1, $2, 'demo', $3, $4)
        ON CONFLICT (key_hash) DO NOTHING`,
       [randomUUID(), DEMO_ORG_ID, hashApiKey(apiKey), displayPrefix(apiKey)],
     );
-    const [row] = await tx.query<{ org_id: string }>(
-      'SELECT org_id FROM api_keys WHERE key_hash = $1',
+    const [row] = await tx.query<{ org_id: string; time_zone: string }>(
+      `SELECT k.org_id, o.time_zone FROM api_keys k JOIN organisations o ON o.id = k.org_id
+       WHERE k.key_hash = $1`,
       [hashApiKey(apiKey)],
     );
     if (!row) throw new Error('demo API key was not stored');
-    return { orgId: row.org_id };
+    return { orgId: row.org_id, timeZone: row.time_zone };
   });
 }
 

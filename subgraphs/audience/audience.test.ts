@@ -376,7 +376,7 @@ describe('audience subgraph over HTTP', () => {
     const subgraph = createAudienceSubgraph({
       olap: broken,
       meta,
-      authenticate: async () => ({ orgId: orgA }),
+      authenticate: async () => ({ orgId: orgA, timeZone: 'UTC' }),
       logger: createLogger('silent'),
     });
     const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });

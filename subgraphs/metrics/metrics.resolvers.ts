@@ -5,15 +5,24 @@ import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
 import type { Tick } from '../../lib/live/live-keys.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
 import { METRICS, type MetricName } from '../../schema/event-envelope.ts';
-import { MAX_BUCKETS, bucketStarts, ceilBucket, floorBucket, type Granularity } from './buckets.ts';
-import type { MetricsAnswer, MetricsStore } from './metrics.store.ts';
+import { EVENT_TIME_WINDOW } from '../../lib/config.ts';
+import {
+  bucketStarts,
+  isTimeZone,
+  localIso,
+  yearBefore,
+  type Granularity,
+} from '../../lib/time/zoned-buckets.ts';
+import type { MetricSeries, MetricsStore } from './metrics.store.ts';
 import { subscribeTicks } from './tick-stream.ts';
 
 interface MetricsArgs {
   range: { from: number; to: number };
-  /** HOUR, DAY or MONTH. */
+  /** HOUR, DAY, WEEK or MONTH. */
   granularity: string;
   metrics?: MetricName[] | null;
+  timeZone?: string | null;
+  compare?: 'PREVIOUS_PERIOD' | 'PREVIOUS_YEAR' | null;
 }
 
 interface PostReference {
@@ -24,36 +33,84 @@ interface PostReference {
 /** One subscription may follow this many accounts. */
 const MAX_TICK_ACCOUNTS = 100;
 
-export function metricsResolvers(deps: { store: MetricsStore; live: LiveStore }) {
-  const { store, live } = deps;
+/** Widest range answered per grain, so one query cannot ask for millions of points. */
+const MAX_BUCKETS: Record<Granularity, number> = {
+  hour: 24 * 93,
+  day: 3660,
+  week: 530,
+  month: 600,
+};
 
-  function read(
+const LATE_DAYS = Math.floor(EVENT_TIME_WINDOW.maxAgeMs / 86_400_000);
+
+export function metricsResolvers(deps: {
+  store: MetricsStore;
+  live: LiveStore;
+  now?: () => number;
+}) {
+  const { store, live, now = Date.now } = deps;
+
+  async function read(
     ctx: SubgraphContext,
     accountId: string,
     postId: string | undefined,
     args: MetricsArgs,
-  ): Promise<MetricsAnswer> {
+  ) {
     const { range } = args;
     // Enum names, not mapped values: an SDL default (DAY) reaches resolvers unmapped.
     const granularity = args.granularity.toLowerCase() as Granularity;
     if (!(range.to > range.from)) throw badInput('range.to must be after range.from');
-    const from = floorBucket(range.from, granularity);
-    const buckets = bucketStarts(from, ceilBucket(range.to, granularity), granularity).length;
+    const timeZone = args.timeZone ?? ctx.caller.timeZone ?? 'UTC';
+    if (!isTimeZone(timeZone)) {
+      throw badInput(`timeZone ${JSON.stringify(timeZone)} is not an IANA time zone`);
+    }
+    const buckets = bucketStarts(range.from, range.to, granularity, timeZone).length;
     if (buckets > MAX_BUCKETS[granularity]) {
       throw badInput(
         `range spans ${buckets} ${granularity} buckets; at most ${MAX_BUCKETS[granularity]} — use a coarser granularity`,
       );
     }
     const metrics = args.metrics?.length ? [...new Set(args.metrics)] : [...METRICS];
-    return store.read({
+    const request = {
       orgId: ctx.caller.orgId,
-      accountId,
+      accountIds: [accountId],
       postId,
-      from: range.from,
-      to: range.to,
       granularity,
+      timeZone,
       metrics,
+      groupBy: 'none' as const,
+    };
+    const compared = args.compare ? comparedPeriod(range, args.compare, timeZone) : undefined;
+    const computedAt = now();
+    const [answer, previous] = await Promise.all([
+      store.read({ ...request, from: range.from, to: range.to }),
+      compared ? store.read({ ...request, ...compared }) : undefined,
+    ]);
+    const series = (answer.groups.get('') ?? []).map((s, i) => {
+      const before = previous?.groups.get('')?.[i];
+      return {
+        ...withLocal(s, timeZone),
+        previous: before && {
+          ...withLocal(before, timeZone),
+          change: s.total - before.total,
+          changePercent:
+            before.total === 0 ? null : ((s.total - before.total) / before.total) * 100,
+        },
+      };
     });
+    return {
+      granularity: args.granularity,
+      timeZone,
+      range: { from: range.from, to: range.to },
+      comparedTo: compared ?? null,
+      series,
+      live: answer.live,
+      freshness: {
+        newestEventAt: answer.newestEventAt,
+        computedAt,
+        lateEventsAcceptedForDays: LATE_DAYS,
+      },
+    };
   }
 
   return {
@@ -61,20 +118,15 @@ export function metricsResolvers(deps: { store: MetricsStore; live: LiveStore })
     Metric: Object.fromEntries(METRICS.map((m) => [m.toUpperCase(), m])),
     Account: {
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
-      metrics: async (account: { id: string }, args: MetricsArgs, ctx: SubgraphContext) => ({
-        granularity: args.granularity,
-        ...(await read(ctx, account.id, undefined, args)),
-      }),
+      metrics: (account: { id: string }, args: MetricsArgs, ctx: SubgraphContext) =>
+        read(ctx, account.id, undefined, args),
     },
     Post: {
       __resolveReference: (ref: PostReference) => ref,
       metrics: async (post: PostReference, args: MetricsArgs, ctx: SubgraphContext) => {
         // `account { id }` is @required from the posts subgraph; without it the post is unknown.
         if (!post.account) throw badInput(`post ${post.id} is not known`);
-        return {
-          granularity: args.granularity,
-          ...(await read(ctx, post.account.id, post.id, args)),
-        };
+        return read(ctx, post.account.id, post.id, args);
       },
     },
     Subscription: {
@@ -95,5 +147,24 @@ export function metricsResolvers(deps: { store: MetricsStore; live: LiveStore })
         }),
       },
     },
+  };
+}
+
+/** The period a range is compared with: just before it, or a year earlier in local time. */
+function comparedPeriod(
+  range: { from: number; to: number },
+  compare: 'PREVIOUS_PERIOD' | 'PREVIOUS_YEAR',
+  timeZone: string,
+): { from: number; to: number } {
+  if (compare === 'PREVIOUS_PERIOD') {
+    return { from: range.from - (range.to - range.from), to: range.from };
+  }
+  return { from: yearBefore(range.from, timeZone), to: yearBefore(range.to, timeZone) };
+}
+
+function withLocal(series: MetricSeries, timeZone: string) {
+  return {
+    ...series,
+    points: series.points.map((p) => ({ ...p, localStart: localIso(p.at, timeZone) })),
   };
 }

@@ -11,7 +11,7 @@ import type { MessageOutcome } from '../../ingest/pipeline/outcome.ts';
 import { METRICS, type EventEnvelope } from '../../schema/event-envelope.ts';
 import { knownBatch } from '../../test/support/known-batch.ts';
 import { distinctUsers, recount, type Grain } from '../../test/support/recount.ts';
-import { createMetricsStore } from './metrics.store.ts';
+import { createMetricsStore, readAccountSeries } from './metrics.store.ts';
 
 const END = Date.UTC(2026, 2, 3, 17, 30);
 const batch = knownBatch({ end: END, hours: 24 * 40, size: 1500 });
@@ -60,7 +60,7 @@ describe('metrics store over chDB', () => {
   for (const grain of ['hour', 'day', 'month'] as Grain[]) {
     test(`every ${grain} bucket equals a recount of the raw events`, async () => {
       const store = createMetricsStore({ olap });
-      const answer = await store.read({
+      const series = await readAccountSeries(store, {
         orgId: ORG,
         accountId: batch.accountId,
         from: batch.from,
@@ -69,17 +69,17 @@ describe('metrics store over chDB', () => {
         metrics: [...METRICS],
       });
       const expected = recount(batch.events, grain);
-      for (const series of answer.series) {
-        const want = expected.get(series.metric) ?? new Map<number, number>();
-        const got = new Map(series.points.filter((p) => p.value !== 0).map((p) => [p.at, p.value]));
+      for (const one of series) {
+        const want = expected.get(one.metric) ?? new Map<number, number>();
+        const got = new Map(one.points.filter((p) => p.value !== 0).map((p) => [p.at, p.value]));
         const wantNonZero = new Map([...want].filter(([, v]) => v !== 0));
-        if (series.metric === 'unique_users') {
+        if (one.metric === 'unique_users') {
           // uniqCombined64 is exact below a few thousand distinct values.
-          expect(got, series.metric).toEqual(wantNonZero);
-          expect(series.total).toBe(distinctUsers(batch.events));
+          expect(got, one.metric).toEqual(wantNonZero);
+          expect(one.total).toBe(distinctUsers(batch.events));
         } else {
-          expect(got, series.metric).toEqual(wantNonZero);
-          expect(series.total).toBe([...want.values()].reduce((a, b) => a + b, 0));
+          expect(got, one.metric).toEqual(wantNonZero);
+          expect(one.total).toBe([...want.values()].reduce((a, b) => a + b, 0));
         }
       }
     });
@@ -88,7 +88,7 @@ describe('metrics store over chDB', () => {
   test('a sub-range starts from the level before it, not from zero', async () => {
     const store = createMetricsStore({ olap });
     const from = batch.from + 10 * 86_400_000;
-    const answer = await store.read({
+    const series = await readAccountSeries(store, {
       orgId: ORG,
       accountId: batch.accountId,
       from,
@@ -97,10 +97,10 @@ describe('metrics store over chDB', () => {
       metrics: ['impressions', 'followers'],
     });
     const expected = recount(batch.events, 'day');
-    for (const series of answer.series) {
-      for (const point of series.points) {
-        expect(point.value, `${series.metric} @ ${new Date(point.at).toISOString()}`).toBe(
-          expected.get(series.metric)?.get(point.at) ?? 0,
+    for (const one of series) {
+      for (const point of one.points) {
+        expect(point.value, `${one.metric} @ ${new Date(point.at).toISOString()}`).toBe(
+          expected.get(one.metric)?.get(point.at) ?? 0,
         );
       }
     }
@@ -109,7 +109,7 @@ describe('metrics store over chDB', () => {
   test('post metrics count only that post', async () => {
     const store = createMetricsStore({ olap });
     const postId = batch.postIds[1]!;
-    const answer = await store.read({
+    const series = await readAccountSeries(store, {
       orgId: ORG,
       accountId: batch.accountId,
       postId,
@@ -119,15 +119,15 @@ describe('metrics store over chDB', () => {
       metrics: ['likes', 'impressions'],
     });
     const expected = recount(batch.events, 'day', postId);
-    for (const series of answer.series) {
-      const want = [...(expected.get(series.metric)?.values() ?? [])].reduce((a, b) => a + b, 0);
-      expect(series.total, series.metric).toBe(want);
+    for (const one of series) {
+      const want = [...(expected.get(one.metric)?.values() ?? [])].reduce((a, b) => a + b, 0);
+      expect(one.total, one.metric).toBe(want);
     }
   });
 
   test('another organisation sees nothing', async () => {
     const store = createMetricsStore({ olap });
-    const answer = await store.read({
+    const series = await readAccountSeries(store, {
       orgId: 'someone-else',
       accountId: batch.accountId,
       from: batch.from,
@@ -135,6 +135,6 @@ describe('metrics store over chDB', () => {
       granularity: 'month',
       metrics: [...METRICS],
     });
-    expect(answer.series.every((s) => s.total === 0)).toBe(true);
+    expect(series.every((s) => s.total === 0)).toBe(true);
   });
 });

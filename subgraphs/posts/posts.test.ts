@@ -590,7 +590,7 @@ describe('boundary', () => {
     };
     const subgraph = createPostsSubgraph({
       olap: broken,
-      authenticate: async () => ({ orgId: orgA }),
+      authenticate: async () => ({ orgId: orgA, timeZone: 'UTC' }),
       logger: createLogger('silent'),
     });
     const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });

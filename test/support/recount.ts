@@ -65,40 +65,70 @@ export function recount(
   grain: Grain,
   postId?: string,
 ): Map<MetricName, Map<number, number>> {
-  const result = new Map<MetricName, Map<number, number>>();
-  const add = (metric: MetricName, bucket: number, v: number) => {
-    const m = result.get(metric) ?? new Map<number, number>();
+  return recountBy(events, (ms) => bucketOf(ms, grain), { postId });
+}
+
+/**
+ * Value per metric per bucket key, over the events in [from, to) only. Lifetime totals count
+ * from the last reading before `from`, as a series that started before the range would.
+ */
+export function recountBy<K>(
+  events: readonly EventInput[],
+  keyOf: (ms: number) => K,
+  options: { from?: number; to?: number; postId?: string } = {},
+): Map<MetricName, Map<K, number>> {
+  const { from = -Infinity, to = Infinity } = options;
+  const result = new Map<MetricName, Map<K, number>>();
+  const add = (metric: MetricName, bucket: K, v: number) => {
+    const m = result.get(metric) ?? new Map<K, number>();
     m.set(bucket, (m.get(bucket) ?? 0) + v);
     result.set(metric, m);
   };
-  const all = readings(events, postId);
+  const all = readings(events, options.postId);
   const totals = new Map<string, Reading[]>();
-  const users = new Map<number, Set<string>>();
+  const users = new Map<K, Set<string>>();
   for (const r of all) {
-    if (r.mode === 'delta') add(r.metric, bucketOf(r.at, grain), r.value);
-    else totals.set(r.series, [...(totals.get(r.series) ?? []), r]);
+    if (r.mode === 'total') totals.set(r.series, [...(totals.get(r.series) ?? []), r]);
+    if (r.at < from || r.at >= to) continue;
+    if (r.mode === 'delta') add(r.metric, keyOf(r.at), r.value);
     if (r.user) {
-      const b = bucketOf(r.at, grain);
+      const b = keyOf(r.at);
       users.set(b, (users.get(b) ?? new Set()).add(r.user));
     }
   }
   for (const list of totals.values()) {
-    // Last reading of each bucket, by event time; the change is against the previous bucket's.
-    const lastPerBucket = new Map<number, Reading>();
+    // Last reading of each bucket, by event time; the change is against the previous bucket's,
+    // and the first bucket's against the last reading before the range.
+    let previous = 0;
+    let previousAt = -Infinity;
+    const lastPerBucket = new Map<K, Reading>();
     for (const r of list) {
-      const b = bucketOf(r.at, grain);
+      if (r.at < from) {
+        if (r.at > previousAt) [previous, previousAt] = [r.value, r.at];
+        continue;
+      }
+      if (r.at >= to) continue;
+      const b = keyOf(r.at);
       const cur = lastPerBucket.get(b);
       if (!cur || r.at > cur.at) lastPerBucket.set(b, r);
     }
-    let previous = 0;
-    for (const b of [...lastPerBucket.keys()].sort((x, y) => x - y)) {
-      const r = lastPerBucket.get(b)!;
-      add(r.metric, b, r.value - previous);
+    const ordered = [...lastPerBucket.values()].sort((x, y) => x.at - y.at);
+    for (const r of ordered) {
+      add(r.metric, keyOf(r.at), r.value - previous);
       previous = r.value;
     }
   }
   for (const [b, set] of users) add('unique_users', b, set.size);
   return result;
+}
+
+/** Distinct app users of the events in [from, to). */
+export function distinctUsersIn(events: readonly EventInput[], from: number, to: number): number {
+  const inRange = events.filter((e) => {
+    const at = Date.parse(e.occurredAt);
+    return at >= from && at < to;
+  });
+  return distinctUsers(inRange);
 }
 
 export function distinctUsers(events: readonly EventInput[]): number {
