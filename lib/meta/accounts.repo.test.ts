@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Platform } from '../../schema/event-envelope.ts';
 import {
   DEMO_ORG_ID,
+  DEMO_TIME_ZONE,
   authenticateApiKey,
   createApiKey,
   createOrganisation,
   ensureDemoOrganisation,
+  setOrganisationTimeZone,
   getTrackedAccounts,
   hashApiKey,
   listApiKeys,
@@ -25,11 +27,24 @@ beforeAll(async () => {
 afterAll(() => meta.close());
 
 describe('organisations and API keys', () => {
+  test('an organisation has a time zone, UTC unless set, and its keys carry it', async () => {
+    const orgId = await createOrganisation(meta, 'Mumbai office', 'Asia/Kolkata');
+    const key = await createApiKey(meta, orgId, 'ci');
+    expect(await authenticateApiKey(meta, key)).toEqual({ orgId, timeZone: 'Asia/Kolkata' });
+    expect(await setOrganisationTimeZone(meta, orgId, 'Asia/Kathmandu')).toBe(true);
+    expect((await authenticateApiKey(meta, key))?.timeZone).toBe('Asia/Kathmandu');
+    expect(await setOrganisationTimeZone(meta, 'no-such-org', 'UTC')).toBe(false);
+    await expect(setOrganisationTimeZone(meta, orgId, 'Mars/Olympus_Mons')).rejects.toThrow(
+      /not an IANA time zone/,
+    );
+    await expect(createOrganisation(meta, 'Nowhere', 'GMT+25')).rejects.toThrow(/IANA/);
+  });
+
   test('a created key opens its organisation, and only a hash of it is stored', async () => {
     const orgId = await createOrganisation(meta, '  Acme  ');
     const key = await createApiKey(meta, orgId, 'ci');
     expect(key).toMatch(/^loupe_[A-Za-z0-9_-]{32}$/);
-    expect(await authenticateApiKey(meta, key)).toEqual({ orgId });
+    expect(await authenticateApiKey(meta, key)).toEqual({ orgId, timeZone: 'UTC' });
 
     const rows = await meta.query<{ row: string }>(
       'SELECT row_to_json(k)::text AS row FROM api_keys k WHERE org_id = $1',
@@ -55,7 +70,7 @@ describe('organisations and API keys', () => {
     const [info] = await listApiKeys(meta, orgId);
     const other = await createOrganisation(meta, 'Not the owner');
     expect(await revokeApiKey(meta, other, info!.id)).toBe(false);
-    expect(await authenticateApiKey(meta, key)).toEqual({ orgId });
+    expect(await authenticateApiKey(meta, key)).toEqual({ orgId, timeZone: 'UTC' });
     expect(await revokeApiKey(meta, orgId, info!.id)).toBe(true);
     expect(await revokeApiKey(meta, orgId, info!.id)).toBe(false);
     expect(await authenticateApiKey(meta, key)).toBeNull();
@@ -74,9 +89,18 @@ describe('organisations and API keys', () => {
 
   test('ensureDemoOrganisation is idempotent', async () => {
     const key = 'loupe_demo_0000000000000000';
-    expect(await ensureDemoOrganisation(meta, key)).toEqual({ orgId: DEMO_ORG_ID });
-    expect(await ensureDemoOrganisation(meta, key)).toEqual({ orgId: DEMO_ORG_ID });
-    expect(await authenticateApiKey(meta, key)).toEqual({ orgId: DEMO_ORG_ID });
+    expect(await ensureDemoOrganisation(meta, key)).toEqual({
+      orgId: DEMO_ORG_ID,
+      timeZone: DEMO_TIME_ZONE,
+    });
+    expect(await ensureDemoOrganisation(meta, key)).toEqual({
+      orgId: DEMO_ORG_ID,
+      timeZone: DEMO_TIME_ZONE,
+    });
+    expect(await authenticateApiKey(meta, key)).toEqual({
+      orgId: DEMO_ORG_ID,
+      timeZone: DEMO_TIME_ZONE,
+    });
     expect(await listApiKeys(meta, DEMO_ORG_ID)).toHaveLength(1);
   });
 });

@@ -59,3 +59,8 @@ export function localIso(ms: number, zone: string): string {
 export function yearBefore(ms: number, zone: string): number {
   return local(ms, zone).minus({ years: 1 }).toMillis();
 }
+
+/** The zone's offset from UTC at an instant, in minutes (-420 for PDT, 330 for IST). */
+export function offsetMinutes(ms: number, zone: string): number {
+  return local(ms, zone).offset;
+}

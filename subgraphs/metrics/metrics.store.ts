@@ -74,16 +74,35 @@ export function createMetricsStore(deps: {
     }
   }
 
-  const rows = (q: SeriesQuery) => {
+  /** The stored events' answer, as values per metric, group and bucket (`at` -1: the range). */
+  const rows = async (
+    q: SeriesQuery,
+  ): Promise<{ values: Value[]; newestEventAt: number | null }> => {
     const { sql, params } = seriesSql(q);
-    return olap.query<SeriesRow>(sql, params);
+    const found = await olap.query<SeriesRow>(sql, params);
+    const values: Value[] = [];
+    let newestEventAt: number | null = null;
+    const wanted = new Set<string>(q.metrics);
+    for (const row of found) {
+      if (row.kind === 'newest') {
+        if (row.delta > 0) newestEventAt = row.at;
+        continue;
+      }
+      const { metric, g, at } = row;
+      if (wanted.has(metric) && at !== -1)
+        values.push({ metric, g, at, value: row.delta + row.level });
+      if (metric === 'app_events' && wanted.has('unique_users')) {
+        values.push({ metric: 'unique_users', g, at, value: row.users });
+      }
+    }
+    return { values, newestEventAt };
   };
 
   /**
    * Live counters minus what the stored events already hold, per metric, group and bucket (never
    * < 0). Only whole UTC hours inside one bucket take part: a counter cannot be split.
    */
-  async function liveTail(q: MetricsRequest): Promise<{ extra: SeriesRow[]; live: boolean }> {
+  async function liveTail(q: MetricsRequest): Promise<{ extra: Value[]; live: boolean }> {
     const nowMs = now();
     const metrics = q.metrics.filter((m) => m !== 'unique_users');
     // Per-post counters exist only for the post asked for; grouping by post has no live tail.
@@ -125,11 +144,11 @@ export function createMetricsStore(deps: {
       groupBy: 'account',
     });
     const storedAt = new Map<string, number>();
-    for (const r of stored) {
+    for (const r of stored.values) {
       const key = `${r.metric}|${r.g}|${r.at}`;
       storedAt.set(key, (storedAt.get(key) ?? 0) + r.value);
     }
-    const extra: SeriesRow[] = [];
+    const extra: Value[] = [];
     let i = 0;
     for (const account of q.accountIds) {
       const g = groupKey(q, account);
@@ -139,7 +158,7 @@ export function createMetricsStore(deps: {
             (counters[i++] ?? 0) - (storedAt.get(`${metric}|${account}|${hour}`) ?? 0);
           if (missing <= 0) continue;
           const at = floorBucket(hour, q.granularity, q.timeZone);
-          extra.push({ kind: 'delta', metric, g, at, value: missing });
+          extra.push({ metric, g, at, value: missing });
         }
       }
     }
@@ -152,7 +171,6 @@ export function createMetricsStore(deps: {
       const buckets = bucketStarts(q.from, q.to, q.granularity, q.timeZone);
       const slot = new Map(buckets.map((b, i) => [b, i]));
 
-      let newestEventAt: number | null = null;
       const values = new Map<string, number[]>();
       const userTotals = new Map<string, number>();
       const series = (g: string, metric: string) => {
@@ -161,12 +179,8 @@ export function createMetricsStore(deps: {
         if (!list) values.set(key, (list = new Array<number>(buckets.length).fill(0)));
         return list;
       };
-      for (const row of [...found, ...tail.extra]) {
-        if (row.kind === 'newest') {
-          if (row.value > 0) newestEventAt = row.at;
-          continue;
-        }
-        if (row.kind === 'users' && row.at === -1) {
+      for (const row of [...found.values, ...tail.extra]) {
+        if (row.at === -1) {
           userTotals.set(row.g, row.value);
           continue;
         }
@@ -199,9 +213,17 @@ export function createMetricsStore(deps: {
           }),
         );
       }
-      return { buckets, groups, live: tail.live, newestEventAt };
+      return { buckets, groups, live: tail.live, newestEventAt: found.newestEventAt };
     },
   };
+}
+
+/** One value of a metric for a group in a bucket (`at`), or over the whole range (`at` -1). */
+interface Value {
+  metric: string;
+  g: string;
+  at: number;
+  value: number;
 }
 
 function groupKey(q: MetricsRequest, account: string): string {

@@ -1,11 +1,11 @@
-// The query router of the metrics subgraph, as one ClickHouse statement. A range [from, to) at
-// any instant, bucketed in any time zone, is read from the coarsest source that fits each part:
-// a UTC month, day, hour or quarter-hour rollup row is used when it lies inside the range and
-// inside one local bucket, and its parent (the next coarser row) does not; raw events fill what
-// no quarter-hour covers (the range's unaligned ends). Every instant is counted by exactly one
-// source, because a row that fits makes every finer row inside it fit too.
+// The query router of the metrics subgraph, as one ClickHouse statement: the rows the range plan
+// (range-pieces.ts) names, from the month, day, hour and quarter-hour rollups and raw events,
+// each tagged with its local bucket, and the rows before the range that give the level lifetime
+// totals start from. One table reference per source, because planning, not reading, is what a
+// statement of many branches spends its time on.
 import type { MetricName } from '../../schema/event-envelope.ts';
 import type { Granularity } from '../../lib/time/zoned-buckets.ts';
+import { planRange, type Grain, type RangePlan } from './range-pieces.ts';
 import type { OlapParams } from '../../lib/olap/olap.port.ts';
 
 export type GroupBy = 'none' | 'account' | 'post' | 'platform';
@@ -26,71 +26,35 @@ export interface SeriesQuery {
 }
 
 /**
- * One row per metric, group and bucket (`at`, ms). `kind` is `delta` (sum of changes), `level`
- * (change of lifetime totals), `users` (distinct app users; `at` = -1 is the whole range) or
- * `newest` (one row: the newest event time in the range as `at`, the events there as `value`).
+ * `series` rows: one per metric, group and bucket start (`at`, ms), with the sum of changes
+ * (`delta`), the change of lifetime totals (`level`) and the distinct users (`users`, meaningful
+ * for app_events); `at` = -1 is the whole range. One `newest` row: the newest event time in the
+ * range as `at`, the number of events there as `delta`.
  */
 export interface SeriesRow {
-  kind: 'delta' | 'level' | 'users' | 'newest';
+  kind: 'series' | 'newest';
   metric: string;
   g: string;
   at: number;
-  value: number;
+  delta: number;
+  level: number;
+  users: number;
 }
 
 const F = "fromUnixTimestamp64Milli({from:Int64}, 'UTC')";
 const T = "fromUnixTimestamp64Milli({to:Int64}, 'UTC')";
 
-/** The start of the local bucket holding `x`, in the query's zone. */
-function bucketOf(g: Granularity, x: string): string {
-  const tz = '{tz:String}';
-  switch (g) {
-    case 'hour':
-      return `toStartOfHour(${x}, ${tz})`;
-    case 'day':
-      return `toStartOfDay(${x}, ${tz})`;
-    case 'week':
-      return `toDateTime(toStartOfWeek(${x}, 1, ${tz}), ${tz})`;
-    case 'month':
-      return `toDateTime(toStartOfMonth(${x}, ${tz}), ${tz})`;
-  }
-}
-
-/** A UTC source grain: its rollup table, the end of a row starting at `b`, and its parent. */
-interface Grain {
-  table: string;
-  end: (b: string) => string;
-  parent?: { start: (b: string) => string; end: (b: string) => string };
-}
-
-const MONTH: Grain = { table: 'metrics_monthly', end: (b) => `addMonths(${b}, 1)` };
-const DAY: Grain = {
-  table: 'metrics_daily',
-  end: (b) => `(${b} + INTERVAL 1 DAY)`,
-  parent: {
-    start: (b) => `toDateTime(toStartOfMonth(${b}), 'UTC')`,
-    end: (b) => `addMonths(toDateTime(toStartOfMonth(${b}), 'UTC'), 1)`,
-  },
+const TABLE: Record<Grain, string> = {
+  month: 'metrics_monthly',
+  day: 'metrics_daily',
+  hour: 'metrics_hourly',
+  quarter: 'metrics_quarter_hourly',
 };
-const HOUR: Grain = {
-  table: 'metrics_hourly',
-  end: (b) => `(${b} + INTERVAL 1 HOUR)`,
-  parent: {
-    start: (b) => `toStartOfDay(${b})`,
-    end: (b) => `(toStartOfDay(${b}) + INTERVAL 1 DAY)`,
-  },
-};
-const QUARTER: Grain = {
-  table: 'metrics_quarter_hourly',
-  end: (b) => `(${b} + INTERVAL 15 MINUTE)`,
-  parent: {
-    start: (b) => `toStartOfHour(${b})`,
-    end: (b) => `(toStartOfHour(${b}) + INTERVAL 1 HOUR)`,
-  },
-};
-const GRAINS = [MONTH, DAY, HOUR, QUARTER];
 
-export function seriesSql(q: SeriesQuery): { sql: string; params: OlapParams } {
+export function seriesSql(
+  q: SeriesQuery,
+  plan: RangePlan = planRange(q.from, q.to, q.granularity, q.timeZone),
+): { sql: string; params: OlapParams } {
   const scope =
     `org_id = {org:String} AND account_id IN {accounts:Array(String)}` +
     (q.postId === undefined ? '' : ' AND post_id = {post:String}');
@@ -100,125 +64,126 @@ export function seriesSql(q: SeriesQuery): { sql: string; params: OlapParams } {
     post: 'post_id',
     platform: "transform(account_id, {accounts:Array(String)}, {platforms:Array(String)}, '')",
   }[q.groupBy];
-  const bucket = (x: string) => bucketOf(q.granularity, x);
-  /** Inside the range and inside one local bucket. */
-  const fits = (start: string, end: string) =>
-    `(${start} >= ${F} AND ${end} <= ${T} AND ${bucket(start)} = ${bucket(`(${end} - INTERVAL 1 SECOND)`)})`;
-  /** Wholly before the range: part of the level the range starts from. */
-  const before = (end: string) => `(${end} <= ${F})`;
-
   const additive = q.metrics.filter((m) => m !== 'unique_users');
   const wantsUsers = q.metrics.includes('unique_users');
-  const metricsOf = [...additive, ...(wantsUsers ? ['app_events'] : [])];
+  const metricsOf = [...new Set([...additive, ...(wantsUsers ? ['app_events'] : [])])];
   const columns = `metric, ${group} AS g, post_id`;
+  const params: OlapParams = {};
+  const instant = (name: string, ms: number) => {
+    params[name] = ms;
+    return `fromUnixTimestamp64Milli({${name}:Int64}, 'UTC')`;
+  };
 
   // Rows of the range carry their bucket start (ms) as `idx`; rows before it carry -1.
+  const { before } = plan;
+  const beforeSpans: Record<Grain, [number, number]> = {
+    month: [-Infinity, before.month],
+    day: [before.month, before.day],
+    hour: [before.day, before.hour],
+    quarter: [before.hour, before.quarter],
+  };
   const branches: string[] = [];
-  for (const grain of GRAINS) {
-    const { parent } = grain;
-    const used = (test: (start: string, end: string) => string) =>
-      `${test('bucket', grain.end('bucket'))}` +
-      (parent ? ` AND NOT ${test(parent.start('bucket'), parent.end('bucket'))}` : '');
-    const source = `FROM ${grain.table} WHERE ${scope} AND metric IN {metrics:Array(String)}`;
+  for (const grain of ['month', 'day', 'hour', 'quarter'] as const) {
+    const pieces = plan.rollups[grain];
+    const [lo, hi] = beforeSpans[grain];
+    const wanted: string[] = [];
+    if (lo < hi) {
+      const upper = `bucket < ${instant(`${grain}_before_hi`, hi)}`;
+      wanted.push(
+        lo === -Infinity
+          ? `(level_count > 0 AND ${upper})`
+          : `(level_count > 0 AND bucket >= ${instant(`${grain}_before_lo`, lo)} AND ${upper})`,
+      );
+    }
+    if (pieces.starts.length > 0) {
+      params[`${grain}_starts`] = pieces.starts;
+      params[`${grain}_buckets`] = pieces.buckets;
+      wanted.push(
+        `(bucket >= ${instant(`${grain}_lo`, pieces.starts[0]!)} AND ` +
+          `bucket <= ${instant(`${grain}_hi`, pieces.starts.at(-1)!)})`,
+      );
+    }
+    if (wanted.length === 0) continue;
+    const idx =
+      pieces.starts.length === 0
+        ? 'toInt64(-1)'
+        : `if(bucket < ${F}, toInt64(-1), transform(toInt64(toUnixTimestamp(bucket)) * 1000,
+             {${grain}_starts:Array(Int64)}, {${grain}_buckets:Array(Int64)}, toInt64(-2)))`;
     branches.push(`
-      SELECT ${columns}, toInt64(toUnixTimestamp(${bucket('bucket')})) * 1000 AS idx,
-             toInt64(delta_sum) AS delta, level, level_count, users
-      ${source} AND bucket >= ${F} AND bucket < ${T}
-        AND ${used(fits)}`);
-    branches.push(`
-      SELECT ${columns}, toInt64(-1) AS idx, toInt64(0) AS delta, level, level_count, users
-      ${source} AND level_count > 0 AND bucket < ${F}
-        AND ${used((_, end) => before(end))}`);
+      SELECT ${columns}, ${idx} AS idx, toInt64(delta_sum) AS delta, level, level_count, users
+      FROM ${TABLE[grain]}
+      WHERE ${scope} AND metric IN {metrics:Array(String)} AND (${wanted.join(' OR ')})`);
   }
-  // Raw events: the part of the range, and of the time before it, no quarter-hour row covers.
-  const quarter = 'toStartOfFifteenMinutes(occurred_at)';
-  const quarterEnd = `(${quarter} + INTERVAL 15 MINUTE)`;
-  const raw = (idx: string, where: string) => `
-      SELECT ${columns}, ${idx} AS idx,
+  // Raw events: the range's spans no quarter-hour covers, and the part of the quarter-hour
+  // before the range that precedes it.
+  const rawWanted = [
+    `(occurred_at >= ${instant('raw_before_lo', before.quarter)} AND occurred_at < ${F})`,
+  ];
+  const rawIdx = [`occurred_at < ${F}`, 'toInt64(-1)'];
+  plan.raw.forEach((span, i) => {
+    const end = instant(`raw_hi${i}`, span.to);
+    rawWanted.push(`(occurred_at >= ${instant(`raw_lo${i}`, span.from)} AND occurred_at < ${end})`);
+    params[`raw_bucket${i}`] = span.bucket;
+    rawIdx.push(`occurred_at < ${end}`, `toInt64({raw_bucket${i}:Int64})`);
+  });
+  branches.push(`
+      SELECT ${columns}, multiIf(${rawIdx.join(', ')}, toInt64(-2)) AS idx,
              sumIf(value, mode = 'delta') AS delta,
              argMaxStateIf(value, occurred_at, mode = 'total') AS level,
              countIf(mode = 'total') AS level_count,
              uniqCombined64StateIf(user_id, user_id != '') AS users
       FROM events
       ARRAY JOIN metric_names AS metric, metric_modes AS mode, metric_values AS value
-      WHERE ${scope} AND metric IN {metrics:Array(String)} AND ${where}
-      GROUP BY metric, g, post_id, idx`;
-  branches.push(
-    raw(
-      `toInt64(toUnixTimestamp(${bucket('occurred_at')})) * 1000`,
-      `occurred_at >= ${F} AND occurred_at < ${T} AND NOT ${fits(quarter, quarterEnd)}`,
-    ),
-    raw(
-      'toInt64(-1)',
-      `occurred_at >= toStartOfFifteenMinutes(${F}) AND occurred_at < ${F} AND NOT ${before(quarterEnd)}`,
-    ),
-  );
+      WHERE ${scope} AND metric IN {metrics:Array(String)} AND (${rawWanted.join(' OR ')})
+      GROUP BY metric, g, post_id, idx`);
 
-  const parts: string[] = [];
-  if (additive.length > 0) {
-    parts.push(`
-      SELECT 'delta' AS kind, metric, g, idx AS at, toFloat64(sum(delta)) AS value
-      FROM pieces WHERE idx >= 0 AND metric IN {additive:Array(String)}
-      GROUP BY metric, g, idx HAVING value != 0`);
-    // Per series (metric, post), each bucket's change from the level before it: the previous
-    // bucket with a level, or for the first, the level before the range.
-    parts.push(`
-      SELECT 'level' AS kind, metric, g, idx AS at,
-             toFloat64(sum(if(n = 1, lvl - base, lvl - prev))) AS value
-      FROM (
-        SELECT metric, g, idx, lvl, base,
-               lagInFrame(lvl) OVER w AS prev, row_number() OVER w AS n
-        FROM (
-          SELECT metric, g, post_id, idx, argMaxMerge(level) AS lvl
-          FROM pieces WHERE idx >= 0 AND metric IN {additive:Array(String)}
-          GROUP BY metric, g, post_id, idx HAVING sum(level_count) > 0
-        ) AS levels
-        LEFT JOIN (
-          SELECT metric, g, post_id, argMaxMerge(level) AS base
-          FROM pieces WHERE idx = -1 AND metric IN {additive:Array(String)}
-          GROUP BY metric, g, post_id HAVING sum(level_count) > 0
-        ) AS before USING (metric, g, post_id)
-        WINDOW w AS (PARTITION BY metric, g, post_id ORDER BY idx
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-      )
-      GROUP BY metric, g, idx HAVING value != 0`);
-  }
-  if (wantsUsers) {
-    // A subquery, because the outer `'unique_users' AS metric` alias would shadow the column.
-    const appUsers = "SELECT g, idx, users FROM pieces WHERE idx >= 0 AND metric = 'app_events'";
-    parts.push(`
-      SELECT 'users' AS kind, 'unique_users' AS metric, g, idx AS at,
-             toFloat64(uniqCombined64Merge(users)) AS value
-      FROM (${appUsers}) GROUP BY g, idx`);
-    parts.push(`
-      SELECT 'users' AS kind, 'unique_users' AS metric, g, toInt64(-1) AS at,
-             toFloat64(uniqCombined64Merge(users)) AS value
-      FROM (${appUsers}) GROUP BY g`);
-  }
-  // The newest event: found in the newest quarter-hour with data, so only that part is read raw.
-  parts.push(`
-      SELECT 'newest' AS kind, '' AS metric, '' AS g,
-             toInt64(toUnixTimestamp64Milli(max(occurred_at))) AS at, toFloat64(count()) AS value
-      FROM events
-      WHERE ${scope} AND occurred_at < ${T} AND occurred_at >= greatest(${F}, (
-        SELECT max(bucket) FROM metrics_quarter_hourly
-        WHERE ${scope} AND bucket >= toStartOfFifteenMinutes(${F}) AND bucket < ${T}))`);
+  // One pass over the pieces: per series (metric, post) and bucket, the sum of changes, and the
+  // change of the level since the last bucket before it that had one (or the level before the
+  // range); then per group and bucket, and per group over the whole range for distinct users.
   const sql = `
-    WITH pieces AS (${branches.join('\n      UNION ALL')})
-    ${parts.join('\n    UNION ALL')}`;
+    SELECT 'series' AS kind, metric, g, if(grouping(idx) = 1, toInt64(-1), idx) AS at,
+           toFloat64(sum(d)) AS delta, toFloat64(sum(change)) AS level,
+           toFloat64(uniqCombined64Merge(u)) AS users
+    FROM (
+      SELECT metric, g, idx, d, u,
+             if(idx >= 0 AND lc > 0, lvl - if(seen > 0, prev, 0), 0) AS change
+      FROM (
+        SELECT metric, g, post_id, idx, d, lvl, lc, u,
+               argMaxIf(lvl, idx, lc > 0) OVER w AS prev, countIf(lc > 0) OVER w AS seen
+        FROM (
+          SELECT metric, g, post_id, idx, sum(delta) AS d, argMaxMerge(level) AS lvl,
+                 sum(level_count) AS lc, uniqCombined64MergeState(users) AS u
+          FROM (${branches.join('\n      UNION ALL')})
+          WHERE idx != -2
+          GROUP BY metric, g, post_id, idx
+        )
+        WINDOW w AS (PARTITION BY metric, g, post_id ORDER BY idx
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+      )
+      WHERE idx >= 0
+    )
+    GROUP BY GROUPING SETS ((metric, g, idx), (metric, g))
+    UNION ALL
+    -- The newest event in the range: the table is ordered by time within an account.
+    SELECT 'newest' AS kind, '' AS metric, '' AS g, toInt64(toUnixTimestamp64Milli(occurred_at)) AS at,
+           toFloat64(1) AS delta, toFloat64(0) AS level, toFloat64(0) AS users
+    FROM (
+      SELECT occurred_at FROM events
+      WHERE ${scope} AND occurred_at >= ${F} AND occurred_at < ${T}
+      ORDER BY occurred_at DESC LIMIT 1
+    )`;
   const accounts = [...q.accountIds];
   return {
     sql,
     params: {
+      ...params,
       org: q.orgId,
       accounts,
       platforms: accounts.map((a) => q.platforms?.get(a) ?? ''),
       post: q.postId ?? '',
       metrics: metricsOf,
-      additive,
       from: q.from,
       to: q.to,
-      tz: q.timeZone,
     },
   };
 }

@@ -10,7 +10,9 @@ import { loadConfig, throwawayEnv } from '../../lib/config.ts';
 import type { EventInput } from '../../schema/event-envelope.ts';
 import { startLoupe, type RunningLoupe } from '../../scripts/runtime.ts';
 import { knownBatch } from './known-batch.ts';
-import { distinctUsers, recount, type Grain } from './recount.ts';
+import { DEMO_TIME_ZONE } from '../../lib/meta/accounts.repo.ts';
+import { localLabel, type LabelGrain } from './local-label.ts';
+import { distinctUsersIn, recountBy } from './recount.ts';
 import { waitForValue } from './wait-for.ts';
 
 /**
@@ -60,16 +62,37 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
   }
 
   const METRICS_QUERY = /* GraphQL */ `
-    query ($id: ID!, $from: DateTime!, $to: DateTime!, $g: Granularity!) {
+    query (
+      $id: ID!
+      $from: DateTime!
+      $to: DateTime!
+      $g: Granularity!
+      $tz: String
+      $compare: Comparison
+    ) {
       account(id: $id) {
         id
-        metrics(range: { from: $from, to: $to }, granularity: $g) {
+        metrics(
+          range: { from: $from, to: $to }
+          granularity: $g
+          timeZone: $tz
+          compare: $compare
+        ) {
+          timeZone
+          freshness {
+            newestEventAt
+          }
           series {
             metric
             total
             points {
               at
               value
+            }
+            previous {
+              total
+              change
+              changePercent
             }
           }
         }
@@ -81,7 +104,14 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
     account: {
       id: string;
       metrics: {
-        series: { metric: string; total: number; points: { at: string; value: number }[] }[];
+        timeZone: string;
+        freshness: { newestEventAt: string | null };
+        series: {
+          metric: string;
+          total: number;
+          points: { at: string; value: number }[];
+          previous: { total: number; change: number; changePercent: number | null } | null;
+        }[];
       };
     } | null;
   }
@@ -152,32 +182,84 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
       });
     });
 
-    for (const grain of ['hour', 'day', 'month'] as Grain[]) {
-      test(`every ${grain} bucket and total equals a recount of the batch`, async () => {
+    // Unaligned ends: 17 min 3.5 s after the first hour, 41 min before the last.
+    const from = batch.from + 17 * 60_000 + 3500;
+    const to = batch.to - 41 * 60_000;
+    const cases: { grain: LabelGrain; zone?: string }[] = [
+      { grain: 'hour' },
+      { grain: 'day' },
+      { grain: 'week' },
+      { grain: 'month' },
+      { grain: 'day', zone: 'Asia/Kolkata' },
+      { grain: 'hour', zone: 'Asia/Kolkata' },
+    ];
+    for (const { grain, zone } of cases) {
+      const name = zone ?? `the organisation's zone (${DEMO_TIME_ZONE})`;
+      test(`every ${grain} bucket in ${name} and total equals a recount of the batch`, async () => {
         const { body } = await graphql<MetricsData>(DEMO_KEY, METRICS_QUERY, {
           id: batch.accountId,
-          from: new Date(batch.from).toISOString(),
-          to: new Date(batch.to).toISOString(),
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
           g: grain.toUpperCase(),
+          tz: zone,
         });
         expect(body.errors).toBeUndefined();
-        const expected = recount(batch.events, grain);
-        const series = body.data?.account?.metrics.series ?? [];
+        const metrics = body.data?.account?.metrics;
+        expect(metrics?.timeZone).toBe(zone ?? DEMO_TIME_ZONE);
+        const label = (ms: number) => localLabel(ms, grain, zone ?? DEMO_TIME_ZONE);
+        const expected = recountBy(batch.events, label, { from, to });
+        const series = metrics?.series ?? [];
         expect(series).toHaveLength(13);
         for (const s of series) {
           const metric = s.metric.toLowerCase() as Parameters<typeof expected.get>[0];
-          const want = expected.get(metric) ?? new Map<number, number>();
+          const want = expected.get(metric) ?? new Map<string, number>();
+          const labels = s.points.map((p) => label(Date.parse(p.at)));
+          for (const key of want.keys()) expect(labels, `${s.metric} ${key}`).toContain(key);
           for (const p of s.points) {
-            expect(p.value, `${s.metric} at ${p.at}`).toBe(want.get(Date.parse(p.at)) ?? 0);
+            const at = label(Date.parse(p.at));
+            expect(p.value, `${s.metric} at ${at}`).toBe(want.get(at) ?? 0);
           }
           const wantTotal =
             metric === 'unique_users'
-              ? distinctUsers(batch.events)
+              ? distinctUsersIn(batch.events, from, to)
               : [...want.values()].reduce((a, b) => a + b, 0);
           expect(s.total, `${s.metric} total`).toBe(wantTotal);
         }
+        const newest = Math.max(
+          ...batch.events.map((e) => Date.parse(e.occurredAt)).filter((t) => t >= from && t < to),
+        );
+        expect(metrics?.freshness.newestEventAt).toBe(new Date(newest).toISOString());
       });
     }
+
+    test('a range compared with the period before it: both totals, the change and the percentage', async () => {
+      // The batch's second half against its first.
+      const middle = batch.from + Math.floor((batch.to - batch.from) / 2) + 123;
+      const { body } = await graphql<MetricsData>(DEMO_KEY, METRICS_QUERY, {
+        id: batch.accountId,
+        from: new Date(middle).toISOString(),
+        to: new Date(2 * middle - batch.from).toISOString(),
+        g: 'WEEK',
+        compare: 'PREVIOUS_PERIOD',
+      });
+      expect(body.errors).toBeUndefined();
+      const sum = (a: number, b: number) => {
+        const counts = recountBy(batch.events, () => 'all', { from: a, to: b });
+        return (metric: string) => counts.get(metric as never)?.get('all') ?? 0;
+      };
+      const now = sum(middle, 2 * middle - batch.from);
+      const before = sum(batch.from, middle);
+      for (const s of body.data?.account?.metrics.series ?? []) {
+        const metric = s.metric.toLowerCase();
+        if (metric === 'unique_users') continue;
+        expect(s.total, metric).toBe(now(metric));
+        expect(s.previous?.total, metric).toBe(before(metric));
+        expect(s.previous?.change, metric).toBe(now(metric) - before(metric));
+        expect(s.previous?.changePercent, metric).toBe(
+          before(metric) === 0 ? null : ((now(metric) - before(metric)) / before(metric)) * 100,
+        );
+      }
+    });
 
     test('the granularity defaults to DAY', async () => {
       const { body } = await graphql<{
