@@ -4,12 +4,19 @@ import type { LoupeConfig } from '../../lib/config.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { MetaQuery } from '../../lib/meta/meta.port.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { createMetricsSubgraph } from './server.ts';
 
 export async function startMetricsSubgraph(
   config: LoupeConfig,
-  deps: { olap: Olap; live: LiveStore; authenticate: Authenticator; logger?: Logger },
+  deps: {
+    olap: Olap;
+    live: LiveStore;
+    meta: MetaQuery;
+    authenticate: Authenticator;
+    logger?: Logger;
+  },
 ): Promise<ServedGraphQL> {
   const subgraph = createMetricsSubgraph(deps);
   return serveGraphQL({

@@ -13,7 +13,15 @@ import {
   yearBefore,
   type Granularity,
 } from '../../lib/time/zoned-buckets.ts';
-import type { MetricSeries, MetricsStore } from './metrics.store.ts';
+import {
+  getTrackedAccounts,
+  listTrackedAccounts,
+  type TrackedAccount,
+} from '../../lib/meta/accounts.repo.ts';
+import type { MetaQuery } from '../../lib/meta/meta.port.ts';
+import type { Platform } from '../../schema/event-envelope.ts';
+import type { MetricSeries, MetricsRequest, MetricsStore } from './metrics.store.ts';
+import type { GroupBy } from './series.sql.ts';
 import { subscribeTicks } from './tick-stream.ts';
 
 interface MetricsArgs {
@@ -32,6 +40,15 @@ interface PostReference {
 
 /** One subscription may follow this many accounts. */
 const MAX_TICK_ACCOUNTS = 100;
+/** One brand-wide query may cover this many accounts. */
+const MAX_ACCOUNTS = 200;
+/** Groups of a query grouped by post: the posts that did most. */
+const MAX_POST_GROUPS = 100;
+
+interface AccountSelection {
+  ids?: string[] | null;
+  platforms?: string[] | null;
+}
 
 /** Widest range answered per grain, so one query cannot ask for millions of points. */
 const MAX_BUCKETS: Record<Granularity, number> = {
@@ -46,21 +63,22 @@ const LATE_DAYS = Math.floor(EVENT_TIME_WINDOW.maxAgeMs / 86_400_000);
 export function metricsResolvers(deps: {
   store: MetricsStore;
   live: LiveStore;
+  meta: MetaQuery;
   now?: () => number;
 }) {
   const { store, live, now = Date.now } = deps;
 
-  async function read(
+  /** The answer for a set of accounts (or one post), grouped as asked. */
+  async function answer(
     ctx: SubgraphContext,
-    accountId: string,
-    postId: string | undefined,
+    scope: Pick<MetricsRequest, 'accountIds' | 'postId' | 'groupBy' | 'platforms'>,
     args: MetricsArgs,
   ) {
     const { range } = args;
     // Enum names, not mapped values: an SDL default (DAY) reaches resolvers unmapped.
     const granularity = args.granularity.toLowerCase() as Granularity;
     if (!(range.to > range.from)) throw badInput('range.to must be after range.from');
-    const timeZone = args.timeZone ?? ctx.caller.timeZone ?? 'UTC';
+    const timeZone = args.timeZone ?? ctx.caller.timeZone;
     if (!isTimeZone(timeZone)) {
       throw badInput(`timeZone ${JSON.stringify(timeZone)} is not an IANA time zone`);
     }
@@ -71,46 +89,76 @@ export function metricsResolvers(deps: {
       );
     }
     const metrics = args.metrics?.length ? [...new Set(args.metrics)] : [...METRICS];
-    const request = {
-      orgId: ctx.caller.orgId,
-      accountIds: [accountId],
-      postId,
-      granularity,
-      timeZone,
-      metrics,
-      groupBy: 'none' as const,
-    };
+    const request = { ...scope, orgId: ctx.caller.orgId, granularity, timeZone, metrics };
     const compared = args.compare ? comparedPeriod(range, args.compare, timeZone) : undefined;
     const computedAt = now();
-    const [answer, previous] = await Promise.all([
-      store.read({ ...request, from: range.from, to: range.to }),
-      compared ? store.read({ ...request, ...compared }) : undefined,
-    ]);
-    const series = (answer.groups.get('') ?? []).map((s, i) => {
-      const before = previous?.groups.get('')?.[i];
-      return {
-        ...withLocal(s, timeZone),
-        previous: before && {
-          ...withLocal(before, timeZone),
-          change: s.total - before.total,
-          changePercent:
-            before.total === 0 ? null : ((s.total - before.total) / before.total) * 100,
-        },
-      };
-    });
+    const empty = { groups: new Map(), live: false, newestEventAt: null, buckets: [] };
+    const [current, previous] =
+      scope.accountIds.length === 0
+        ? [empty, undefined]
+        : await Promise.all([
+            store.read({ ...request, from: range.from, to: range.to }),
+            compared ? store.read({ ...request, ...compared }) : undefined,
+          ]);
+    const groups = new Map<string, ReturnType<typeof withLocal>[]>();
+    for (const [key, list] of current.groups as Map<string, MetricSeries[]>) {
+      groups.set(
+        key,
+        list.map((s, i) => withPrevious(s, previous?.groups.get(key)?.[i], timeZone)),
+      );
+    }
     return {
       granularity: args.granularity,
       timeZone,
       range: { from: range.from, to: range.to },
       comparedTo: compared ?? null,
-      series,
-      live: answer.live,
+      groups,
+      live: current.live,
       freshness: {
-        newestEventAt: answer.newestEventAt,
+        newestEventAt: current.newestEventAt,
         computedAt,
         lateEventsAcceptedForDays: LATE_DAYS,
       },
     };
+  }
+
+  async function single(
+    ctx: SubgraphContext,
+    accountId: string,
+    postId: string | undefined,
+    args: MetricsArgs,
+  ) {
+    const { groups, ...rest } = await answer(
+      ctx,
+      { accountIds: [accountId], postId, groupBy: 'none' },
+      args,
+    );
+    return { ...rest, series: groups.get('') ?? [] };
+  }
+
+  /** The accounts a brand-wide query covers: the ids given, the platforms given, or all. */
+  async function selectAccounts(ctx: SubgraphContext, selection: AccountSelection | null) {
+    const { orgId } = ctx.caller;
+    const platforms = selection?.platforms?.map((p) => p.toLowerCase() as Platform);
+    let tracked: TrackedAccount[];
+    let untrackedIds: string[] = [];
+    if (selection?.ids) {
+      if (selection.ids.length > MAX_ACCOUNTS) {
+        throw badInput(`at most ${MAX_ACCOUNTS} account ids per query`);
+      }
+      const found = await getTrackedAccounts(deps.meta, orgId, selection.ids);
+      tracked = found.filter((a): a is TrackedAccount => a !== null);
+      untrackedIds = selection.ids.filter((_, i) => found[i] === null);
+    } else {
+      tracked = await listTrackedAccounts(deps.meta, orgId);
+    }
+    if (platforms) tracked = tracked.filter((a) => platforms.includes(a.platform));
+    if (tracked.length > MAX_ACCOUNTS) {
+      throw badInput(
+        `the selection holds ${tracked.length} accounts; at most ${MAX_ACCOUNTS} — pass ids or platforms`,
+      );
+    }
+    return { tracked, untrackedIds: [...new Set(untrackedIds)] };
   }
 
   return {
@@ -119,14 +167,50 @@ export function metricsResolvers(deps: {
     Account: {
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
       metrics: (account: { id: string }, args: MetricsArgs, ctx: SubgraphContext) =>
-        read(ctx, account.id, undefined, args),
+        single(ctx, account.id, undefined, args),
     },
     Post: {
       __resolveReference: (ref: PostReference) => ref,
       metrics: async (post: PostReference, args: MetricsArgs, ctx: SubgraphContext) => {
         // `account { id }` is @required from the posts subgraph; without it the post is unknown.
         if (!post.account) throw badInput(`post ${post.id} is not known`);
-        return read(ctx, post.account.id, post.id, args);
+        return single(ctx, post.account.id, post.id, args);
+      },
+    },
+    Query: {
+      metrics: async (
+        _: unknown,
+        args: MetricsArgs & { accounts?: AccountSelection | null; groupBy: string },
+        ctx: SubgraphContext,
+      ) => {
+        const groupBy = args.groupBy.toLowerCase() as GroupBy;
+        const { tracked, untrackedIds } = await selectAccounts(ctx, args.accounts ?? null);
+        const platforms = new Map(tracked.map((a) => [a.id, a.platform]));
+        const { groups, ...rest } = await answer(
+          ctx,
+          { accountIds: tracked.map((a) => a.id), groupBy, platforms },
+          args,
+        );
+        let list = [...groups].map(([key, series]) => ({
+          account: groupBy === 'account' ? { __typename: 'Account', id: key } : null,
+          platform: groupBy === 'platform' ? key.toUpperCase() : null,
+          post: groupBy === 'post' && key !== '' ? { __typename: 'Post', id: key } : null,
+          series,
+        }));
+        if (groupBy === 'account') {
+          const order = new Map(tracked.map((a, i) => [a.id, i]));
+          list.sort((a, b) => order.get(a.account!.id)! - order.get(b.account!.id)!);
+        }
+        if (groupBy === 'post') {
+          // The posts that did most by the first metric asked for, then by id.
+          list.sort(
+            (a, b) =>
+              (b.series[0]?.total ?? 0) - (a.series[0]?.total ?? 0) ||
+              (a.post?.id ?? '').localeCompare(b.post?.id ?? ''),
+          );
+          list = list.slice(0, MAX_POST_GROUPS);
+        }
+        return { ...rest, accounts: tracked.length, untrackedIds, groups: list };
       },
     },
     Subscription: {
@@ -160,6 +244,18 @@ function comparedPeriod(
     return { from: range.from - (range.to - range.from), to: range.from };
   }
   return { from: yearBefore(range.from, timeZone), to: yearBefore(range.to, timeZone) };
+}
+
+function withPrevious(series: MetricSeries, before: MetricSeries | undefined, timeZone: string) {
+  return {
+    ...withLocal(series, timeZone),
+    previous: before && {
+      ...withLocal(before, timeZone),
+      change: series.total - before.total,
+      changePercent:
+        before.total === 0 ? null : ((series.total - before.total) / before.total) * 100,
+    },
+  };
 }
 
 function withLocal(series: MetricSeries, timeZone: string) {

@@ -67,7 +67,7 @@ export function seriesSql(
   const additive = q.metrics.filter((m) => m !== 'unique_users');
   const wantsUsers = q.metrics.includes('unique_users');
   const metricsOf = [...new Set([...additive, ...(wantsUsers ? ['app_events'] : [])])];
-  const columns = `metric, ${group} AS g, post_id`;
+  const columns = `metric, ${group} AS g, account_id, post_id`;
   const params: OlapParams = {};
   const instant = (name: string, ms: number) => {
     params[name] = ms;
@@ -135,9 +135,9 @@ export function seriesSql(
       FROM events
       ARRAY JOIN metric_names AS metric, metric_modes AS mode, metric_values AS value
       WHERE ${scope} AND metric IN {metrics:Array(String)} AND (${rawWanted.join(' OR ')})
-      GROUP BY metric, g, post_id, idx`);
+      GROUP BY metric, g, account_id, post_id, idx`);
 
-  // One pass over the pieces: per series (metric, post) and bucket, the sum of changes, and the
+  // One pass over the pieces: per series (metric, account, post) and bucket, the sum of changes, and the
   // change of the level since the last bucket before it that had one (or the level before the
   // range); then per group and bucket, and per group over the whole range for distinct users.
   const sql = `
@@ -148,16 +148,16 @@ export function seriesSql(
       SELECT metric, g, idx, d, u,
              if(idx >= 0 AND lc > 0, lvl - if(seen > 0, prev, 0), 0) AS change
       FROM (
-        SELECT metric, g, post_id, idx, d, lvl, lc, u,
+        SELECT metric, g, account_id, post_id, idx, d, lvl, lc, u,
                argMaxIf(lvl, idx, lc > 0) OVER w AS prev, countIf(lc > 0) OVER w AS seen
         FROM (
-          SELECT metric, g, post_id, idx, sum(delta) AS d, argMaxMerge(level) AS lvl,
+          SELECT metric, g, account_id, post_id, idx, sum(delta) AS d, argMaxMerge(level) AS lvl,
                  sum(level_count) AS lc, uniqCombined64MergeState(users) AS u
           FROM (${branches.join('\n      UNION ALL')})
           WHERE idx != -2
-          GROUP BY metric, g, post_id, idx
+          GROUP BY metric, g, account_id, post_id, idx
         )
-        WINDOW w AS (PARTITION BY metric, g, post_id ORDER BY idx
+        WINDOW w AS (PARTITION BY metric, g, account_id, post_id ORDER BY idx
                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
       )
       WHERE idx >= 0

@@ -8,6 +8,7 @@ import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
 import { createSubgraphServer } from '../../lib/graphql/subgraph-server.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
+import type { MetaQuery } from '../../lib/meta/meta.port.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { metricsResolvers } from './metrics.resolvers.ts';
 import { createMetricsStore } from './metrics.store.ts';
@@ -23,13 +24,14 @@ export interface MetricsSubgraph {
 export function createMetricsSubgraph(deps: {
   olap: Olap;
   live: LiveStore;
+  meta: MetaQuery;
   authenticate: Authenticator;
   logger?: Logger;
 }): MetricsSubgraph {
   const store = createMetricsStore({ olap: deps.olap, live: deps.live, logger: deps.logger });
   const server = createSubgraphServer({
     name: 'metrics',
-    resolvers: metricsResolvers({ store, live: deps.live }),
+    resolvers: metricsResolvers({ store, live: deps.live, meta: deps.meta }),
     authenticate: deps.authenticate,
     logger: deps.logger,
   });

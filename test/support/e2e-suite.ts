@@ -261,6 +261,113 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
       }
     });
 
+    test('one query over several accounts: grouped by account, by platform, and not at all', async () => {
+      const other = knownBatch({
+        end: Date.now(),
+        hours: 24 * 20,
+        size: 600,
+        seed: 5,
+        platform: 'x',
+      });
+      await postAll(DEMO_KEY, other.events);
+      const query = /* GraphQL */ `
+        query ($ids: [ID!], $from: DateTime!, $to: DateTime!, $by: MetricsGroupBy!) {
+          metrics(
+            accounts: { ids: $ids }
+            range: { from: $from, to: $to }
+            granularity: DAY
+            metrics: [LIKES, FOLLOWERS, APP_EVENTS]
+            groupBy: $by
+          ) {
+            accounts
+            untrackedIds
+            groups {
+              account {
+                id
+              }
+              platform
+              series {
+                metric
+                total
+              }
+            }
+          }
+        }
+      `;
+      const ask = (by: string) =>
+        graphql<{
+          metrics: {
+            accounts: number;
+            untrackedIds: string[];
+            groups: {
+              account: { id: string } | null;
+              platform: string | null;
+              series: { metric: string; total: number }[];
+            }[];
+          };
+        }>(DEMO_KEY, query, {
+          ids: [batch.accountId, other.accountId, 'acct-nobody-tracks'],
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          by,
+        });
+      const totals = (events: readonly EventInput[]) => {
+        const counts = recountBy(events, () => 'all', { from, to });
+        return (metric: string) => counts.get(metric as never)?.get('all') ?? 0;
+      };
+      const mine = totals(batch.events);
+      const theirs = totals(other.events);
+      await waitForValue('the second account to be counted', async () => {
+        const { body } = await ask('ACCOUNT');
+        const group = body.data?.metrics.groups.find((g) => g.account?.id === other.accountId);
+        return group?.series.find((s) => s.metric === 'APP_EVENTS')?.total === theirs('app_events')
+          ? true
+          : undefined;
+      });
+      const byAccount = (await ask('ACCOUNT')).body;
+      expect(byAccount.errors).toBeUndefined();
+      expect(byAccount.data?.metrics.accounts).toBe(2);
+      expect(byAccount.data?.metrics.untrackedIds).toEqual(['acct-nobody-tracks']);
+      const byPlatform = (await ask('PLATFORM')).body;
+      const all = (await ask('NONE')).body;
+      for (const metric of ['likes', 'followers', 'app_events']) {
+        const pick = (series?: { metric: string; total: number }[]) =>
+          series?.find((s) => s.metric === metric.toUpperCase())?.total;
+        const groups = byAccount.data?.metrics.groups ?? [];
+        expect(
+          pick(groups.find((g) => g.account?.id === batch.accountId)?.series),
+          `${metric} mine`,
+        ).toBe(mine(metric));
+        expect(
+          pick(groups.find((g) => g.account?.id === other.accountId)?.series),
+          `${metric} theirs`,
+        ).toBe(theirs(metric));
+        const platforms = byPlatform.data?.metrics.groups ?? [];
+        expect(
+          pick(platforms.find((g) => g.platform === 'INSTAGRAM')?.series),
+          `${metric} instagram`,
+        ).toBe(mine(metric));
+        expect(pick(platforms.find((g) => g.platform === 'X')?.series), `${metric} x`).toBe(
+          theirs(metric),
+        );
+        expect(pick(all.data?.metrics.groups[0]?.series), `${metric} all`).toBe(
+          mine(metric) + theirs(metric),
+        );
+      }
+      // Another organisation asking for the same ids gets nothing: it tracks none of them.
+      const { body } = await graphql<{ metrics: { accounts: number; groups: unknown[] } }>(
+        otherKey,
+        query,
+        {
+          ids: [batch.accountId],
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          by: 'ACCOUNT',
+        },
+      );
+      expect(body.data?.metrics).toMatchObject({ accounts: 0, groups: [] });
+    });
+
     test('the granularity defaults to DAY', async () => {
       const { body } = await graphql<{
         account: { metrics: { granularity: string; series: unknown[] } };

@@ -31,6 +31,7 @@ export function knownBatch(options: {
   hours: number;
   seed?: number;
   size?: number;
+  platform?: 'facebook' | 'instagram' | 'x' | 'tiktok';
 }): KnownBatch {
   const random = seeded(options.seed ?? 7);
   const accountId = `acct-${randomUUID()}`;
@@ -38,7 +39,7 @@ export function knownBatch(options: {
   const start = options.end - options.hours * HOUR;
   const at = () => new Date(start + Math.floor(random() * (options.end - start))).toISOString();
   const id = () => randomUUID();
-  const base = { platform: 'instagram' as const, accountId };
+  const base = { platform: options.platform ?? 'instagram', accountId };
   const events: EventInput[] = [];
   const size = options.size ?? 400;
 
