@@ -1,12 +1,17 @@
 // The dashboard query through the gateway: 30 days × every metric for one account at DAY grain,
 // over 10M stored events. Baselines from the same run: the same read straight on the metrics
 // store (no HTTP, no GraphQL), and a trivial gateway query, to show what the gateway adds.
+// Then the same dashboard from many clients at once (closed loop, each honouring Retry-After),
+// beside one client looping the same way: answers per second and latency percentiles.
+// `--no-read-cache` runs the product without chDB's reuse of answers between writes, to show
+// what the store's SQL costs on its own; `--sessions N` sets the chDB sessions.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { forkBenchChild } from './support/child.ts';
 import type { DashboardDataResult } from './support/dashboard-data.ts';
 import { publishFigures, type Figure } from './support/figures.ts';
 import { createHttpClient, graphql, type HttpClient } from './support/http-client.ts';
+import { openLoadAgent, timedPost, type Outcome } from './support/open-load.ts';
 import { benchFlag, benchOptions } from './support/options.ts';
 import { BENCH_CACHE_DIR, PROFILE_DIR } from './support/paths.ts';
 import { startProduct, type RunningProduct } from './support/product-child.ts';
@@ -16,6 +21,7 @@ import {
   percentiles,
   progress,
   seconds,
+  sleep,
   type Percentiles,
 } from './support/stats.ts';
 
@@ -24,6 +30,8 @@ const API_KEY = 'loupe_bench_dashboard_000000';
 const ACCOUNT = 'acct-000';
 const DAY_MS = 24 * 3_600_000;
 const TARGET_P95_MS = 25;
+const TARGET_CONCURRENT_RATE = 200;
+const TARGET_CONCURRENT_P95_MS = 100;
 
 const options = benchOptions(BENCH, {
   events: { default: 10_000_000, doc: 'events stored before measuring' },
@@ -31,8 +39,12 @@ const options = benchOptions(BENCH, {
   days: { default: 90, doc: 'days of history the stored events cover' },
   queries: { default: 500, doc: 'sequential queries measured per kind' },
   warmup: { default: 50, doc: 'queries run first and not measured' },
+  clients: { default: 50, doc: 'clients of the concurrent dashboard load' },
+  duration: { default: 20, doc: 'seconds of the concurrent load, and of its 1-client baseline' },
+  sessions: { default: 2, doc: 'chDB sessions of the product (LOUPE_CHDB_SESSIONS)' },
 });
 const profile = benchFlag('profile');
+const readCache = !benchFlag('no-read-cache');
 
 const DASHBOARD_QUERY = /* GraphQL */ `
   query Dashboard($id: ID!, $from: DateTime!, $to: DateTime!) {
@@ -89,6 +101,59 @@ async function timeQueries(label: string, run: () => Promise<number>): Promise<P
   return result;
 }
 
+interface LoopResult {
+  answers: number;
+  perSecond: number;
+  latency: Percentiles;
+  /** Answers other than 200 with a GraphQL result, by status or failure. */
+  others: Map<string, number>;
+}
+
+/** `clients` callers in a closed loop for `durationMs`; after a 503 a caller waits Retry-After. */
+async function closedLoop(
+  gateway: string,
+  clients: number,
+  durationMs: number,
+): Promise<LoopResult> {
+  const agent = openLoadAgent();
+  const headers = { 'content-type': 'application/json', 'x-api-key': API_KEY };
+  const answered: Outcome[] = [];
+  const others = new Map<string, number>();
+  const started = performance.now();
+  const until = started + durationMs;
+  const caller = async () => {
+    while (performance.now() < until) {
+      const body = JSON.stringify({ query: DASHBOARD_QUERY, variables: dashboardVariables() });
+      const outcome = await timedPost(agent, gateway, headers, body, 10_000);
+      if (outcome.status === 200 && outcome.code === undefined) answered.push(outcome);
+      else {
+        const key = `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`;
+        others.set(key, (others.get(key) ?? 0) + 1);
+        if (outcome.status === 503) await sleep(Number(outcome.retryAfter ?? 1) * 1000);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: clients }, caller));
+  } finally {
+    agent.destroy();
+  }
+  const elapsed = performance.now() - started;
+  return {
+    answers: answered.length,
+    perSecond: (answered.length * 1000) / elapsed,
+    latency: percentiles(answered.map((o) => o.ms)),
+    others,
+  };
+}
+
+function describeLoop(label: string, r: LoopResult): string {
+  const others = [...r.others].map(([k, n]) => `${count(n)}× ${k}`).join(', ');
+  return `${label}: ${count(r.answers)} answers, ${r.perSecond.toFixed(1)}/s; ${describe(r.latency)}${
+    others ? `; not answered: ${others}` : ''
+  }`;
+}
+
 async function prepareAndReadStore(dataDir: string): Promise<DashboardDataResult> {
   const child = forkBenchChild(new URL('./support/dashboard-data.ts', import.meta.url), [
     ...['--data-dir', dataDir, '--api-key', API_KEY, '--account', ACCOUNT],
@@ -132,6 +197,10 @@ async function main(): Promise<void> {
       dataDir,
       apiKey: API_KEY,
       profileDir: profile ? PROFILE_DIR : undefined,
+      env: {
+        LOUPE_CHDB_SESSIONS: String(options.sessions),
+        ...(readCache ? {} : { LOUPE_CHDB_READ_CACHE_ENTRIES: '0' }),
+      },
     });
     const { gateway, apiKey } = product;
     progress(BENCH, `product ready in ${seconds(product.startupMs)}: gateway ${gateway}`);
@@ -167,6 +236,19 @@ async function main(): Promise<void> {
       return r.ms;
     });
 
+    const loopMs = options.duration * 1000;
+    progress(BENCH, `dashboard from 1 client in a closed loop for ${seconds(loopMs)}`);
+    const single = await closedLoop(gateway, 1, loopMs);
+    progress(BENCH, describeLoop('1 client', single));
+    progress(BENCH, `dashboard from ${options.clients} clients at once for ${seconds(loopMs)}`);
+    const many = await closedLoop(gateway, options.clients, loopMs);
+    progress(BENCH, describeLoop(`${options.clients} clients`, many));
+    progress(
+      BENCH,
+      `${options.clients} clients get ${(many.perSecond / single.perSecond).toFixed(2)}x the answers per second of 1 client` +
+        ` (chDB sessions ${options.sessions}, read cache ${readCache ? 'on' : 'off'})`,
+    );
+
     progress(
       BENCH,
       `at p50 the gateway path adds ${(dashboard.p50 - store.store.p50).toFixed(1)} ms to the store read; ` +
@@ -195,6 +277,35 @@ async function main(): Promise<void> {
         value: dashboard.p99,
         unit: 'ms',
         baseline: storeBase('p99'),
+      },
+      {
+        bench: BENCH,
+        name: `${options.clients} clients: answers/s`,
+        value: many.perSecond,
+        unit: 'answers/s',
+        target: { op: '>=', value: TARGET_CONCURRENT_RATE },
+        baseline: { name: '1 client', value: single.perSecond },
+      },
+      {
+        bench: BENCH,
+        name: `${options.clients} clients: p50`,
+        value: many.latency.p50,
+        unit: 'ms',
+        baseline: { name: '1 client', value: single.latency.p50 },
+      },
+      {
+        bench: BENCH,
+        name: `${options.clients} clients: p95`,
+        value: many.latency.p95,
+        unit: 'ms',
+        target: { op: '<=', value: TARGET_CONCURRENT_P95_MS },
+        baseline: { name: '1 client', value: single.latency.p95 },
+      },
+      {
+        bench: BENCH,
+        name: `${options.clients} clients: not answered`,
+        value: [...many.others.values()].reduce((a, b) => a + b, 0),
+        unit: 'requests',
       },
       { bench: BENCH, name: 'trivial gateway query p50', value: trivial.p50, unit: 'ms' },
       { bench: BENCH, name: 'trivial gateway query p95', value: trivial.p95, unit: 'ms' },
