@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { Supergraph } from '@apollo/federation-internals';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, OperationTypeNode } from 'graphql';
 import type { Authenticator } from '../lib/auth/caller.ts';
 import { defaultLimits, type ServerLimits, type SubgraphName } from '../lib/config.ts';
@@ -90,7 +91,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
           logger?.error({ err: error }, 'gateway: internal error'),
         ),
         includeStacktraceInErrorResponses: false,
-        plugins: [subscriptionsOverWebSocketOnly],
+        // No subgraph sets cache hints; the plugin would still wrap every field of every answer.
+        plugins: [subscriptionsOverWebSocketOnly, ApolloServerPluginCacheControlDisabled()],
         // The process stops its servers in order on SIGTERM; Apollo's own handler would stop this
         // one first, and its stop() never settles for a second caller (so shutdown hung).
         stopOnTerminationSignals: false,
