@@ -3,8 +3,6 @@
 // store (no HTTP, no GraphQL), and a trivial gateway query, to show what the gateway adds.
 // Then the same dashboard from many clients at once (closed loop, each honouring Retry-After),
 // beside one client looping the same way: answers per second and latency percentiles.
-// `--no-read-cache` runs the product without chDB's reuse of answers between writes, to show
-// what the store's SQL costs on its own; `--sessions N` sets the chDB sessions.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { forkBenchChild } from './support/child.ts';
@@ -41,10 +39,8 @@ const options = benchOptions(BENCH, {
   warmup: { default: 50, doc: 'queries run first and not measured' },
   clients: { default: 50, doc: 'clients of the concurrent dashboard load' },
   duration: { default: 20, doc: 'seconds of the concurrent load, and of its 1-client baseline' },
-  sessions: { default: 2, doc: 'chDB sessions of the product (LOUPE_CHDB_SESSIONS)' },
 });
 const profile = benchFlag('profile');
-const readCache = !benchFlag('no-read-cache');
 
 const DASHBOARD_QUERY = /* GraphQL */ `
   query Dashboard($id: ID!, $from: DateTime!, $to: DateTime!) {
@@ -197,10 +193,6 @@ async function main(): Promise<void> {
       dataDir,
       apiKey: API_KEY,
       profileDir: profile ? PROFILE_DIR : undefined,
-      env: {
-        LOUPE_CHDB_SESSIONS: String(options.sessions),
-        ...(readCache ? {} : { LOUPE_CHDB_READ_CACHE_ENTRIES: '0' }),
-      },
     });
     const { gateway, apiKey } = product;
     progress(BENCH, `product ready in ${seconds(product.startupMs)}: gateway ${gateway}`);
@@ -245,8 +237,7 @@ async function main(): Promise<void> {
     progress(BENCH, describeLoop(`${options.clients} clients`, many));
     progress(
       BENCH,
-      `${options.clients} clients get ${(many.perSecond / single.perSecond).toFixed(2)}x the answers per second of 1 client` +
-        ` (chDB sessions ${options.sessions}, read cache ${readCache ? 'on' : 'off'})`,
+      `${options.clients} clients get ${(many.perSecond / single.perSecond).toFixed(2)}x the answers per second of 1 client`,
     );
 
     progress(
