@@ -17,10 +17,17 @@ export const ENGAGEMENT_METRICS = [
   'impressions',
   'reach',
   'clicks',
+  // X's own counters: quoted reposts, and bookmarks (private saves).
+  'quotes',
+  'bookmarks',
 ] as const;
-/** Every metric the API answers: engagement, profile levels, and what app events derive. */
+/**
+ * Every metric the API answers: the platforms' counters, profile levels, what app events derive,
+ * and engagements, the sum of each platform's engagement counters (schema/engagement.ts).
+ */
 export const METRICS = [
   ...ENGAGEMENT_METRICS,
+  'engagements',
   'followers',
   'following',
   'post_count',

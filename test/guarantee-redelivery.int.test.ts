@@ -79,6 +79,7 @@ async function expectTotalsMatchRecount(events: readonly EventInput[]): Promise<
   const series = await readAccountSeries(store, {
     orgId,
     accountId: batch.accountId,
+    platform: 'instagram',
     from: batch.from,
     to: batch.to,
     granularity: 'hour',

@@ -128,9 +128,15 @@ export function metricsResolvers(deps: {
     postId: string | undefined,
     args: MetricsArgs,
   ) {
+    // Engagements count what engages on the account's platform.
+    const wantsPlatform = !args.metrics?.length || args.metrics.includes('engagements');
+    const [tracked] = wantsPlatform
+      ? await getTrackedAccounts(deps.meta, ctx.caller.orgId, [accountId])
+      : [null];
+    const platforms = new Map(tracked ? [[accountId, tracked.platform]] : []);
     const { groups, ...rest } = await answer(
       ctx,
-      { accountIds: [accountId], postId, groupBy: 'none' },
+      { accountIds: [accountId], postId, groupBy: 'none', platforms },
       args,
     );
     return { ...rest, series: groups.get('') ?? [] };

@@ -63,6 +63,7 @@ describe('metrics store over chDB', () => {
       const series = await readAccountSeries(store, {
         orgId: ORG,
         accountId: batch.accountId,
+        platform: 'instagram',
         from: batch.from,
         to: batch.to,
         granularity: grain,
@@ -91,6 +92,7 @@ describe('metrics store over chDB', () => {
     const series = await readAccountSeries(store, {
       orgId: ORG,
       accountId: batch.accountId,
+      platform: 'instagram',
       from,
       to: batch.to,
       granularity: 'day',
@@ -112,6 +114,7 @@ describe('metrics store over chDB', () => {
     const series = await readAccountSeries(store, {
       orgId: ORG,
       accountId: batch.accountId,
+      platform: 'instagram',
       postId,
       from: batch.from,
       to: batch.to,
@@ -130,6 +133,7 @@ describe('metrics store over chDB', () => {
     const series = await readAccountSeries(store, {
       orgId: 'someone-else',
       accountId: batch.accountId,
+      platform: 'instagram',
       from: batch.from,
       to: batch.to,
       granularity: 'month',

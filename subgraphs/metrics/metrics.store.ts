@@ -8,7 +8,7 @@ import type { LiveStore } from '../../lib/live/live.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { bucketStarts, floorBucket } from '../../lib/time/zoned-buckets.ts';
-import type { MetricName } from '../../schema/event-envelope.ts';
+import type { MetricName, Platform } from '../../schema/event-envelope.ts';
 import { seriesSql, type SeriesQuery, type SeriesRow } from './series.sql.ts';
 
 export type MetricsRequest = SeriesQuery;
@@ -16,6 +16,8 @@ export type MetricsRequest = SeriesQuery;
 export interface MetricSeries {
   metric: MetricName;
   total: number;
+  /** For lifetime totals: their sum just before the range (0 for counters sent as changes). */
+  startLevel: number;
   points: { at: number; value: number }[];
 }
 
@@ -104,7 +106,8 @@ export function createMetricsStore(deps: {
    */
   async function liveTail(q: MetricsRequest): Promise<{ extra: Value[]; live: boolean }> {
     const nowMs = now();
-    const metrics = q.metrics.filter((m) => m !== 'unique_users');
+    // Live counters are kept per stored metric; derived ones are answered from stored events.
+    const metrics = q.metrics.filter((m) => m !== 'unique_users' && m !== 'engagements');
     // Per-post counters exist only for the post asked for; grouping by post has no live tail.
     if (!live || metrics.length === 0 || q.groupBy === 'post') return { extra: [], live: false };
     const hours: number[] = [];
@@ -173,6 +176,7 @@ export function createMetricsStore(deps: {
 
       const values = new Map<string, number[]>();
       const userTotals = new Map<string, number>();
+      const startLevels = new Map<string, number>();
       const series = (g: string, metric: string) => {
         const key = `${g}|${metric}`;
         let list = values.get(key);
@@ -182,6 +186,10 @@ export function createMetricsStore(deps: {
       for (const row of [...found.values, ...tail.extra]) {
         if (row.at === -1) {
           userTotals.set(row.g, row.value);
+          continue;
+        }
+        if (row.at === -2) {
+          startLevels.set(`${row.g}|${row.metric}`, row.value);
           continue;
         }
         const i = slot.get(row.at);
@@ -197,6 +205,7 @@ export function createMetricsStore(deps: {
       const keys = new Set<string>();
       for (const key of values.keys()) keys.add(key.slice(0, key.lastIndexOf('|')));
       for (const g of userTotals.keys()) keys.add(g);
+      for (const key of startLevels.keys()) keys.add(key.slice(0, key.lastIndexOf('|')));
       if (q.groupBy === 'none') keys.add('');
       const groups = new Map<string, MetricSeries[]>();
       for (const g of [...keys].sort()) {
@@ -209,7 +218,7 @@ export function createMetricsStore(deps: {
               metric === 'unique_users'
                 ? (userTotals.get(g) ?? 0)
                 : points.reduce((sum, p) => sum + p.value, 0);
-            return { metric, total, points };
+            return { metric, total, startLevel: startLevels.get(`${g}|${metric}`) ?? 0, points };
           }),
         );
       }
@@ -218,7 +227,10 @@ export function createMetricsStore(deps: {
   };
 }
 
-/** One value of a metric for a group in a bucket (`at`), or over the whole range (`at` -1). */
+/**
+ * One value of a metric for a group in a bucket (`at`), over the whole range (`at` -1), or its
+ * level just before the range (`at` -2).
+ */
 interface Value {
   metric: string;
   g: string;
@@ -232,22 +244,28 @@ function groupKey(q: MetricsRequest, account: string): string {
   return '';
 }
 
-export type AccountSeriesRequest = Omit<MetricsRequest, 'accountIds' | 'groupBy' | 'timeZone'> & {
+export type AccountSeriesRequest = Omit<
+  MetricsRequest,
+  'accountIds' | 'groupBy' | 'timeZone' | 'platforms'
+> & {
   accountId: string;
   /** UTC when omitted. */
   timeZone?: string;
+  /** The account's platform, which decides what its engagements are; none when omitted. */
+  platform?: Platform;
 };
 
 /** The series of one account (or one of its posts), for callers that need nothing else. */
 export async function readAccountSeries(
   store: MetricsStore,
-  { accountId, timeZone = 'UTC', ...request }: AccountSeriesRequest,
+  { accountId, timeZone = 'UTC', platform, ...request }: AccountSeriesRequest,
 ): Promise<MetricSeries[]> {
   const answer = await store.read({
     ...request,
     accountIds: [accountId],
     timeZone,
     groupBy: 'none',
+    platforms: new Map(platform ? [[accountId, platform]] : []),
   });
   return answer.groups.get('') ?? [];
 }

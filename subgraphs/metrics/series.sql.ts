@@ -3,7 +3,8 @@
 // each tagged with its local bucket, and the rows before the range that give the level lifetime
 // totals start from. One table reference per source, because planning, not reading, is what a
 // statement of many branches spends its time on.
-import type { MetricName } from '../../schema/event-envelope.ts';
+import { ENGAGEMENT_COMPONENTS, ENGAGEMENTS } from '../../schema/engagement.ts';
+import { PLATFORMS, type MetricName } from '../../schema/event-envelope.ts';
 import type { Granularity } from '../../lib/time/zoned-buckets.ts';
 import { planRange, type Grain, type RangePlan } from './range-pieces.ts';
 import type { OlapParams } from '../../lib/olap/olap.port.ts';
@@ -28,8 +29,8 @@ export interface SeriesQuery {
 /**
  * `series` rows: one per metric, group and bucket start (`at`, ms), with the sum of changes
  * (`delta`), the change of lifetime totals (`level`) and the distinct users (`users`, meaningful
- * for app_events); `at` = -1 is the whole range. One `newest` row: the newest event time in the
- * range as `at`, the number of events there as `delta`.
+ * for app_events); `at` = -1 is the whole range, `at` = -2 the level just before it (`level`).
+ * One `newest` row: the newest event time in the range as `at`, the number of events as `delta`.
  */
 export interface SeriesRow {
   kind: 'series' | 'newest';
@@ -64,9 +65,20 @@ export function seriesSql(
     post: 'post_id',
     platform: "transform(account_id, {accounts:Array(String)}, {platforms:Array(String)}, '')",
   }[q.groupBy];
-  const additive = q.metrics.filter((m) => m !== 'unique_users');
   const wantsUsers = q.metrics.includes('unique_users');
-  const metricsOf = [...new Set([...additive, ...(wantsUsers ? ['app_events'] : [])])];
+  const wantsEngagements = q.metrics.includes('engagements');
+  // The stored metrics the answer needs: derived ones are made from others.
+  const metricsOf = [
+    ...new Set([
+      ...q.metrics.filter((m) => m !== 'unique_users' && m !== 'engagements'),
+      ...(wantsUsers ? ['app_events'] : []),
+      ...(wantsEngagements ? ENGAGEMENT_COMPONENTS : []),
+    ]),
+  ];
+  const platformOf =
+    "transform(account_id, {accounts:Array(String)}, {platforms:Array(String)}, '')";
+  // A counter that is an engagement on its account's platform counts a second time, as one.
+  const engaged = `has(multiIf(${PLATFORMS.map((p) => `${platformOf} = '${p}', {eng_${p}:Array(String)}`).join(', ')}, []), metric)`;
   const columns = `metric, ${group} AS g, account_id, post_id`;
   const params: OlapParams = {};
   const instant = (name: string, ms: number) => {
@@ -131,22 +143,25 @@ export function seriesSql(
              sumIf(value, mode = 'delta') AS delta,
              argMaxStateIf(value, occurred_at, mode = 'total') AS level,
              countIf(mode = 'total') AS level_count,
-             uniqCombined64StateIf(user_id, user_id != '') AS users
+             uniqCombined64StateIf(user_id, user_id != '' AND occurred_at >= ${F}) AS users
       FROM events
       ARRAY JOIN metric_names AS metric, metric_modes AS mode, metric_values AS value
       WHERE ${scope} AND metric IN {metrics:Array(String)} AND (${rawWanted.join(' OR ')})
       GROUP BY metric, g, account_id, post_id, idx`);
 
-  // One pass over the pieces: per series (metric, account, post) and bucket, the sum of changes, and the
-  // change of the level since the last bucket before it that had one (or the level before the
-  // range); then per group and bucket, and per group over the whole range for distinct users.
+  // One pass over the pieces: per series (metric, account, post) and bucket, the sum of changes,
+  // and the change of the level since the last bucket before it that had one (or the level
+  // before the range); then per group and bucket (`at` -2: the level before the range), and per
+  // group over the whole range for distinct users (`at` -1).
   const sql = `
-    SELECT 'series' AS kind, metric, g, if(grouping(idx) = 1, toInt64(-1), idx) AS at,
+    SELECT 'series' AS kind, m AS metric, g,
+           if(grouping(idx) = 1, toInt64(-1), if(idx = -1, toInt64(-2), idx)) AS at,
            toFloat64(sum(d)) AS delta, toFloat64(sum(change)) AS level,
            toFloat64(uniqCombined64Merge(u)) AS users
     FROM (
-      SELECT metric, g, idx, d, u,
-             if(idx >= 0 AND lc > 0, lvl - if(seen > 0, prev, 0), 0) AS change
+      SELECT metric, g, idx, u, ${wantsEngagements ? engaged : '0'} AS engaged,
+             if(idx >= 0, d, 0) AS d,
+             multiIf(idx = -1, lvl, lc > 0, lvl - if(seen > 0, prev, 0), 0) AS change
       FROM (
         SELECT metric, g, account_id, post_id, idx, d, lvl, lc, u,
                argMaxIf(lvl, idx, lc > 0) OVER w AS prev, countIf(lc > 0) OVER w AS seen
@@ -160,9 +175,10 @@ export function seriesSql(
         WINDOW w AS (PARTITION BY metric, g, account_id, post_id ORDER BY idx
                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
       )
-      WHERE idx >= 0
+      WHERE idx >= -1
     )
-    GROUP BY GROUPING SETS ((metric, g, idx), (metric, g))
+    ARRAY JOIN if(engaged, [metric, 'engagements'], [metric]) AS m
+    GROUP BY GROUPING SETS ((m, g, idx), (m, g))
     UNION ALL
     -- The newest event in the range: the table is ordered by time within an account.
     SELECT 'newest' AS kind, '' AS metric, '' AS g, toInt64(toUnixTimestamp64Milli(occurred_at)) AS at,
@@ -180,6 +196,7 @@ export function seriesSql(
       org: q.orgId,
       accounts,
       platforms: accounts.map((a) => q.platforms?.get(a) ?? ''),
+      ...Object.fromEntries(PLATFORMS.map((p) => [`eng_${p}`, [...ENGAGEMENTS[p]]])),
       post: q.postId ?? '',
       metrics: metricsOf,
       from: q.from,

@@ -7,7 +7,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig, throwawayEnv } from '../../lib/config.ts';
-import type { EventInput } from '../../schema/event-envelope.ts';
+import { METRICS, type EventInput } from '../../schema/event-envelope.ts';
 import { startLoupe, type RunningLoupe } from '../../scripts/runtime.ts';
 import { knownBatch } from './known-batch.ts';
 import { DEMO_TIME_ZONE } from '../../lib/meta/accounts.repo.ts';
@@ -209,7 +209,7 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
         const label = (ms: number) => localLabel(ms, grain, zone ?? DEMO_TIME_ZONE);
         const expected = recountBy(batch.events, label, { from, to });
         const series = metrics?.series ?? [];
-        expect(series).toHaveLength(13);
+        expect(series).toHaveLength(METRICS.length);
         for (const s of series) {
           const metric = s.metric.toLowerCase() as Parameters<typeof expected.get>[0];
           const want = expected.get(metric) ?? new Map<string, number>();
@@ -276,7 +276,7 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
             accounts: { ids: $ids }
             range: { from: $from, to: $to }
             granularity: DAY
-            metrics: [LIKES, FOLLOWERS, APP_EVENTS]
+            metrics: [LIKES, FOLLOWERS, APP_EVENTS, ENGAGEMENTS]
             groupBy: $by
           ) {
             accounts
@@ -330,7 +330,7 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
       expect(byAccount.data?.metrics.untrackedIds).toEqual(['acct-nobody-tracks']);
       const byPlatform = (await ask('PLATFORM')).body;
       const all = (await ask('NONE')).body;
-      for (const metric of ['likes', 'followers', 'app_events']) {
+      for (const metric of ['likes', 'followers', 'app_events', 'engagements']) {
         const pick = (series?: { metric: string; total: number }[]) =>
           series?.find((s) => s.metric === metric.toUpperCase())?.total;
         const groups = byAccount.data?.metrics.groups ?? [];

@@ -47,7 +47,10 @@ export function knownBatch(options: {
     const r = random();
     const postId = postIds[Math.floor(random() * postIds.length)];
     if (r < 0.4) {
-      const metric = (['likes', 'comments', 'shares', 'views'] as const)[Math.floor(random() * 4)]!;
+      // Quotes engage on X only: the same batch on two platforms counts them differently.
+      const metric = (['likes', 'comments', 'shares', 'views', 'quotes'] as const)[
+        Math.floor(random() * 5)
+      ]!;
       events.push({
         ...base,
         id: id(),
@@ -82,21 +85,29 @@ export function knownBatch(options: {
     }
   }
   // Lifetime totals per post: increasing with time, then sent shuffled and partly repeated.
+  // Saves are an engagement on Instagram, impressions never are.
   const totals: EventInput[] = [];
   for (const postId of postIds) {
     let impressions = 100;
+    let saves = 3;
     for (let t = start; t < options.end; t += HOUR * 3) {
       impressions += Math.floor(random() * 50);
-      totals.push({
-        ...base,
-        id: id(),
-        type: 'engagement',
-        metric: 'impressions',
-        mode: 'total',
-        value: impressions,
-        postId,
-        occurredAt: new Date(t + 60_000).toISOString(),
-      });
+      saves += Math.floor(random() * 3);
+      for (const [metric, value] of [
+        ['impressions', impressions],
+        ['saves', saves],
+      ] as const) {
+        totals.push({
+          ...base,
+          id: id(),
+          type: 'engagement',
+          metric,
+          mode: 'total',
+          value,
+          postId,
+          occurredAt: new Date(t + 60_000 + (metric === 'saves' ? 7_000 : 0)).toISOString(),
+        });
+      }
     }
   }
   let followers = 1000;

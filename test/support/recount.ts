@@ -11,6 +11,14 @@ export function bucketOf(ms: number, grain: Grain): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours());
 }
 
+/** What engages on each platform, as the issue defines it (written out again, on purpose). */
+const ENGAGING: Record<string, string[]> = {
+  facebook: ['likes', 'comments', 'shares'],
+  instagram: ['likes', 'comments', 'saves', 'shares'],
+  x: ['likes', 'comments', 'shares', 'quotes'],
+  tiktok: ['likes', 'comments', 'shares'],
+};
+
 interface Reading {
   series: string;
   metric: MetricName;
@@ -37,6 +45,15 @@ function readings(events: readonly EventInput[], postId?: string): Reading[] {
         value: e.value,
         mode: e.mode,
       });
+      if (ENGAGING[e.platform]?.includes(e.metric)) {
+        out.push({
+          series: `${post}|${e.metric}|engagements`,
+          metric: 'engagements',
+          at,
+          value: e.value,
+          mode: e.mode,
+        });
+      }
     } else if (e.type === 'profile') {
       for (const [metric, value] of [
         ['followers', e.followers],
