@@ -19,7 +19,8 @@ import { readApiKey } from '../lib/graphql/subgraph-context.ts';
 import { createGateway } from './server.ts';
 
 const KEY = 'key-org-1-0000000000';
-const authenticate: Authenticator = async (key) => (key === KEY ? { orgId: 'org-1', timeZone: 'UTC' } : null);
+const authenticate: Authenticator = async (key) =>
+  key === KEY ? { orgId: 'org-1', timeZone: 'UTC' } : null;
 
 const FEDERATION = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])`;
 
