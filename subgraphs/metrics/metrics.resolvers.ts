@@ -22,6 +22,12 @@ import type { MetaQuery } from '../../lib/meta/meta.port.ts';
 import type { Platform } from '../../schema/event-envelope.ts';
 import type { MetricSeries, MetricsRequest, MetricsStore } from './metrics.store.ts';
 import type { GroupBy } from './series.sql.ts';
+import {
+  BASIS_METRIC,
+  engagementRate,
+  type EngagementRate,
+  type RateBasis,
+} from './engagement-rate.ts';
 import { subscribeTicks } from './tick-stream.ts';
 
 interface MetricsArgs {
@@ -68,6 +74,44 @@ export function metricsResolvers(deps: {
 }) {
   const { store, live, now = Date.now } = deps;
 
+  /**
+   * Engagement rates per group. Posts have no followers of their own: a post's rate by followers
+   * divides by its account's.
+   */
+  async function engagementRates(
+    request: MetricsRequest,
+    basis: RateBasis,
+  ): Promise<Map<string, EngagementRate>> {
+    const basisMetric = BASIS_METRIC[basis];
+    const apart =
+      basis === 'followers' && (request.postId !== undefined || request.groupBy === 'post');
+    // Posts of several accounts have no one follower count to share.
+    if (apart && request.accountIds.length > 1) return new Map();
+    if (request.accountIds.some((id) => !request.platforms?.has(id))) {
+      const found = await getTrackedAccounts(deps.meta, request.orgId, request.accountIds);
+      request = {
+        ...request,
+        platforms: new Map(found.flatMap((a) => (a ? [[a.id, a.platform] as const] : []))),
+      };
+    }
+    const [both, accounts] = await Promise.all([
+      store.read({
+        ...request,
+        metrics: apart ? ['engagements'] : ['engagements', basisMetric],
+      }),
+      apart
+        ? store.read({ ...request, postId: undefined, groupBy: 'none', metrics: [basisMetric] })
+        : undefined,
+    ]);
+    const rates = new Map<string, EngagementRate>();
+    for (const [key, [engagements, own]] of both.groups) {
+      const denominator = accounts ? accounts.groups.get('')?.[0] : own;
+      if (!engagements || !denominator) continue;
+      rates.set(key, engagementRate(basis, engagements, denominator));
+    }
+    return rates;
+  }
+
   /** The answer for a set of accounts (or one post), grouped as asked. */
   async function answer(
     ctx: SubgraphContext,
@@ -100,6 +144,16 @@ export function metricsResolvers(deps: {
             store.read({ ...request, from: range.from, to: range.to }),
             compared ? store.read({ ...request, ...compared }) : undefined,
           ]);
+    // Asked for per basis at most once, however many fields want it.
+    const rates = new Map<RateBasis, Promise<Map<string, EngagementRate>>>();
+    const rateOf = (basis: RateBasis) => {
+      let pending = rates.get(basis);
+      if (!pending) {
+        pending = engagementRates({ ...request, from: range.from, to: range.to }, basis);
+        rates.set(basis, pending);
+      }
+      return pending;
+    };
     const groups = new Map<string, ReturnType<typeof withLocal>[]>();
     for (const [key, list] of current.groups as Map<string, MetricSeries[]>) {
       groups.set(
@@ -113,6 +167,7 @@ export function metricsResolvers(deps: {
       range: { from: range.from, to: range.to },
       comparedTo: compared ?? null,
       groups,
+      rateOf,
       live: current.live,
       freshness: {
         newestEventAt: current.newestEventAt,
@@ -139,7 +194,12 @@ export function metricsResolvers(deps: {
       { accountIds: [accountId], postId, groupBy: 'none', platforms },
       args,
     );
-    return { ...rest, series: groups.get('') ?? [] };
+    return {
+      ...rest,
+      series: groups.get('') ?? [],
+      engagementRate: async ({ basis }: { basis: string }) =>
+        rateField(await rest.rateOf(toBasis(basis)), '', basis),
+    };
   }
 
   /** The accounts a brand-wide query covers: the ids given, the platforms given, or all. */
@@ -198,6 +258,8 @@ export function metricsResolvers(deps: {
           args,
         );
         let list = [...groups].map(([key, series]) => ({
+          engagementRate: async ({ basis }: { basis: string }) =>
+            rateField(await rest.rateOf(toBasis(basis)), key, basis),
           account: groupBy === 'account' ? { __typename: 'Account', id: key } : null,
           platform: groupBy === 'platform' ? key.toUpperCase() : null,
           post: groupBy === 'post' && key !== '' ? { __typename: 'Post', id: key } : null,
@@ -268,5 +330,19 @@ function withLocal(series: MetricSeries, timeZone: string) {
   return {
     ...series,
     points: series.points.map((p) => ({ ...p, localStart: localIso(p.at, timeZone) })),
+  };
+}
+
+function toBasis(basis: string): RateBasis {
+  return basis.toLowerCase() as RateBasis;
+}
+
+/** The GraphQL shape of a group's rate; no engagements and no basis is a rate of null. */
+function rateField(rates: Map<string, EngagementRate>, key: string, basis: string) {
+  const rate = rates.get(key);
+  return {
+    basis,
+    total: rate?.total ?? null,
+    points: rate?.points ?? [],
   };
 }

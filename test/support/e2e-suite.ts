@@ -368,6 +368,88 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
       expect(body.data?.metrics).toMatchObject({ accounts: 0, groups: [] });
     });
 
+    test('engagement rate by followers and by impressions equals a recount; without a basis it is null', async () => {
+      const zone = DEMO_TIME_ZONE;
+      const { body } = await graphql<{
+        account: {
+          metrics: Record<
+            string,
+            { total: number | null; points: { at: string; value: number | null }[] }
+          >;
+        };
+      }>(
+        DEMO_KEY,
+        `
+          query ($id: ID!, $from: DateTime!, $to: DateTime!) {
+            account(id: $id) {
+              metrics(range: { from: $from, to: $to }, granularity: DAY, metrics: [LIKES]) {
+                followers: engagementRate {
+                  total
+                  points {
+                    at
+                    value
+                  }
+                }
+                impressions: engagementRate(basis: IMPRESSIONS) {
+                  total
+                  points {
+                    at
+                    value
+                  }
+                }
+                reach: engagementRate(basis: REACH) {
+                  total
+                  points {
+                    at
+                    value
+                  }
+                }
+              }
+            }
+          }
+        `,
+        { id: batch.accountId, from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+      );
+      expect(body.errors).toBeUndefined();
+      const rates = body.data!.account.metrics;
+      const label = (ms: number) => localLabel(ms, 'day', zone);
+      const counts = recountBy(batch.events, label, { from, to });
+      const engagements = counts.get('engagements')!;
+      const impressions = counts.get('impressions')!;
+      // Followers at the end of each bucket: the last snapshot at or before it.
+      const snapshots = batch.events
+        .flatMap((e) =>
+          e.type === 'profile' ? [{ at: Date.parse(e.occurredAt), n: e.followers }] : [],
+        )
+        .sort((a, b) => a.at - b.at);
+      const dayEnds = rates.followers!.points.map((p, i, all) =>
+        i + 1 < all.length ? Date.parse(all[i + 1]!.at) : to,
+      );
+      const followersAt = (end: number) => snapshots.filter((s) => s.at < end).at(-1)?.n ?? 0;
+      const levels = dayEnds.map(followersAt);
+      const known = levels.filter((l) => l > 0);
+      const close = (got: number | null | undefined, want: number | null) =>
+        want === null ? expect(got).toBeNull() : expect(got).toBeCloseTo(want, 12);
+      const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+      close(
+        rates.followers!.total,
+        sum(engagements) / (known.reduce((a, b) => a + b, 0) / known.length),
+      );
+      rates.followers!.points.forEach((p, i) => {
+        const e = engagements.get(label(Date.parse(p.at))) ?? 0;
+        close(p.value, levels[i]! > 0 ? e / levels[i]! : null);
+      });
+      close(rates.impressions!.total, sum(engagements) / sum(impressions));
+      for (const p of rates.impressions!.points) {
+        const key = label(Date.parse(p.at));
+        const basis = impressions.get(key) ?? 0;
+        close(p.value, basis > 0 ? (engagements.get(key) ?? 0) / basis : null);
+      }
+      // The batch reports no reach at all.
+      expect(rates.reach!.total).toBeNull();
+      expect(rates.reach!.points.every((p) => p.value === null)).toBe(true);
+    });
+
     test('the granularity defaults to DAY', async () => {
       const { body } = await graphql<{
         account: { metrics: { granularity: string; series: unknown[] } };
