@@ -32,6 +32,7 @@ const doc = (id: string, text: string, overrides: Partial<TextDocument> = {}): T
   postId: 'post',
   text,
   sentiment: 0,
+  scorer: { name: 'test', version: '1' },
   at: 1_700_000_000_000,
   ...overrides,
 });

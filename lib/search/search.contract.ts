@@ -17,6 +17,7 @@ function doc(orgId: string, id: string, text: string, overrides: Partial<TextDoc
     postId: 'post-1',
     text,
     sentiment: 0,
+    scorer: { name: 'test', version: '1' },
     at: T0,
     ...overrides,
   } satisfies TextDocument;

@@ -1,0 +1,104 @@
+import { createRequire } from 'node:module';
+import { describe, expect, test } from 'vitest';
+import {
+  classRanges,
+  scoreInBatches,
+  sentimentClass,
+  SENTIMENT_THRESHOLDS,
+  storedScore,
+} from './sentiment-class.ts';
+import { sentimentContract } from './sentiment.contract.ts';
+import type { SentimentScorer } from './sentiment.port.ts';
+import { createVaderScorer } from './vader.sentiment.ts';
+
+sentimentContract('vader', async () => createVaderScorer());
+
+describe('vader', () => {
+  const vader = createVaderScorer();
+
+  test('reports the version of the installed package, as pinned', () => {
+    const require = createRequire(import.meta.url);
+    const pinned = (require('../../package.json') as { dependencies: Record<string, string> })
+      .dependencies['vader-sentiment'];
+    expect(vader.version).toBe(pinned);
+  });
+
+  test('reads social text: emphasis, negation, "but" and emoticons', async () => {
+    const [plain, shouted, negated, butBad, butGood, emoticon, emoji] = await vader.score([
+      'the update is good',
+      'the update is GOOD!!!',
+      'the update is not good',
+      'the design is nice but the app is awful',
+      'the app is awful but the design is nice',
+      'see you tomorrow :(',
+      'new colourway 😍',
+    ]);
+    expect(shouted).toBeGreaterThan(plain ?? NaN);
+    expect(sentimentClass(negated ?? NaN)).toBe('negative');
+    // What follows "but" weighs more.
+    expect(sentimentClass(butBad ?? NaN)).toBe('negative');
+    expect(sentimentClass(butGood ?? NaN)).toBe('positive');
+    expect(sentimentClass(emoticon ?? NaN)).toBe('negative');
+    // The JavaScript port has no emoji lexicon (Python VADER 3.3 added one): emoji are neutral.
+    expect(emoji).toBe(0);
+  });
+});
+
+describe('sentiment classes', () => {
+  test('uses VADER compound thresholds ±0.05, inclusive at the edges', () => {
+    expect(SENTIMENT_THRESHOLDS).toEqual({ positive: 0.05, negative: -0.05 });
+    expect([0.05, 0.0499, 0, -0.0499, -0.05, 1, -1].map(sentimentClass)).toEqual([
+      'positive',
+      'neutral',
+      'neutral',
+      'neutral',
+      'negative',
+      'positive',
+      'negative',
+    ]);
+  });
+
+  test('class ranges cover exactly the stored scores of their classes', () => {
+    const inRanges = (score: number, classes: Parameters<typeof classRanges>[0]) =>
+      classRanges(classes).some(
+        (r) => (r.min === undefined || score >= r.min) && (r.max === undefined || score <= r.max),
+      );
+    // Every stored score from -1 to 1 in steps of 0.0001.
+    for (let i = -10_000; i <= 10_000; i++) {
+      const score = storedScore(i / 10_000);
+      const cls = sentimentClass(score);
+      expect(inRanges(score, [cls]), `${score}`).toBe(true);
+      for (const other of (['positive', 'neutral', 'negative'] as const).filter((c) => c !== cls)) {
+        expect(inRanges(score, [other]), `${score} ${other}`).toBe(false);
+      }
+    }
+    expect(classRanges([])).toEqual([]);
+  });
+
+  test('stored scores are clamped, rounded to 4 places, and never NaN or -0', () => {
+    expect(storedScore(0.123456)).toBe(0.1235);
+    expect(storedScore(3)).toBe(1);
+    expect(storedScore(-3)).toBe(-1);
+    expect(Object.is(storedScore(-0.00001), 0)).toBe(true);
+    expect(() => storedScore(NaN)).toThrow(RangeError);
+  });
+
+  test('scoreInBatches calls the scorer once per batch and refuses a wrong count', async () => {
+    const sizes: number[] = [];
+    const counting: SentimentScorer = {
+      name: 'counting',
+      version: '1',
+      score: async (texts) => {
+        sizes.push(texts.length);
+        return texts.map(() => 0.5);
+      },
+      close: async () => undefined,
+    };
+    const texts = Array.from({ length: 150 }, (_, i) => `t${i}`);
+    expect(await scoreInBatches(counting, texts, 64)).toHaveLength(150);
+    expect(sizes).toEqual([64, 64, 22]);
+    const short: SentimentScorer = { ...counting, score: async () => [0] };
+    await expect(scoreInBatches(short, ['a', 'b'], 64)).rejects.toThrow(/answered 1 scores for 2/);
+    await expect(scoreInBatches(counting, texts, 0)).rejects.toThrow(RangeError);
+  });
+});
