@@ -9,7 +9,7 @@ import {
 } from './sentiment-class.ts';
 import { sentimentContract } from './sentiment.contract.ts';
 import type { SentimentScorer } from './sentiment.port.ts';
-import { createVaderScorer } from './vader.sentiment.ts';
+import { createVaderScorer, lowerNegations } from './vader.sentiment.ts';
 
 sentimentContract('vader', async () => createVaderScorer());
 
@@ -42,6 +42,25 @@ describe('vader', () => {
     // The JavaScript port has no emoji lexicon (Python VADER 3.3 added one): emoji are neutral.
     expect(emoji).toBe(0);
   });
+});
+
+test('negations count whatever their case', async () => {
+  const vader = createVaderScorer();
+  const texts = [
+    'Not happy.',
+    'The cups keep getting smaller. Not happy.',
+    'NOT good',
+    'NEVER good',
+    "DON'T like it",
+    'Didn’t enjoy it',
+    'Cant recommend it',
+  ];
+  const scores = await vader.score(texts);
+  scores.forEach((s, i) => expect(sentimentClass(s), texts[i]).toBe('negative'));
+  // Words that merely contain a negation keep their case and meaning.
+  expect(lowerNegations('NOTHING Notable, a Nothingburger, KNOT')).toBe(
+    'nothing Notable, a Nothingburger, KNOT',
+  );
 });
 
 describe('sentiment classes', () => {

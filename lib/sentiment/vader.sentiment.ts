@@ -7,6 +7,18 @@ import type { SentimentScorer } from './sentiment.port.ts';
 
 export const VADER_NAME = 'vader';
 
+/**
+ * VADER's negations. The JavaScript port compares them case-sensitively (the Python original
+ * lowercases first), so "Not happy." scored +0.57: they are lowercased before scoring.
+ */
+const NEGATIONS =
+  /\b(?:not|never|none|nothing|nowhere|nope|neither|nor|cannot|without|rarely|seldom|despite|ain['’]?t|(?:are|could|dare|did|does|do|had|has|have|is|might|must|need|ought|sha|should|was|were|wo|would|ca)n['’]?t)\b/giu;
+
+/** The text with its negations in lower case (and a typographic apostrophe made straight). */
+export function lowerNegations(text: string): string {
+  return text.replace(NEGATIONS, (word) => word.toLowerCase().replace('’', "'"));
+}
+
 /** The installed package's version, so a score says which lexicon produced it. */
 function installedVersion(): string {
   const pkg = createRequire(import.meta.url)('vader-sentiment/package.json') as { version: string };
@@ -19,7 +31,9 @@ export function createVaderScorer(): SentimentScorer {
     version: installedVersion(),
     // Synchronous, under 0.1 ms a text here: a batch of 64 is scored in one go.
     score: async (texts) =>
-      texts.map((text) => vader.SentimentIntensityAnalyzer.polarity_scores(text).compound),
+      texts.map(
+        (text) => vader.SentimentIntensityAnalyzer.polarity_scores(lowerNegations(text)).compound,
+      ),
     close: async () => undefined,
   };
 }
