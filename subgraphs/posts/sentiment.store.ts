@@ -61,7 +61,7 @@ const countsSql = (select: string, keep: string, key: string, bucket: string | n
          count() AS n,
          countIf(sentiment >= toFloat32({positive:Float64})) AS positive,
          countIf(sentiment <= toFloat32({negative:Float64})) AS negative,
-         sum(toFloat64(sentiment)) AS total
+         sum(round(toFloat64(sentiment), 4)) AS total
   FROM (
     SELECT id, kind, account_id, post_id, sentiment, at FROM texts
     WHERE org_id = {org:String} AND ${select}
