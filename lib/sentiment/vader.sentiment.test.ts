@@ -9,7 +9,7 @@ import {
 } from './sentiment-class.ts';
 import { sentimentContract } from './sentiment.contract.ts';
 import type { SentimentScorer } from './sentiment.port.ts';
-import { createVaderScorer, lowerNegations } from './vader.sentiment.ts';
+import { createEmojiNamer, createVaderScorer, lowerNegations } from './vader.sentiment.ts';
 
 sentimentContract('vader', async () => createVaderScorer());
 
@@ -23,7 +23,7 @@ describe('vader', () => {
     expect(vader.version).toBe(pinned);
   });
 
-  test('reads social text: emphasis, negation, "but" and emoticons', async () => {
+  test('reads social text: emphasis, negation, "but", emoticons and emoji', async () => {
     const [plain, shouted, negated, butBad, butGood, emoticon, emoji] = await vader.score([
       'the update is good',
       'the update is GOOD!!!',
@@ -39,8 +39,7 @@ describe('vader', () => {
     expect(sentimentClass(butBad ?? NaN)).toBe('negative');
     expect(sentimentClass(butGood ?? NaN)).toBe('positive');
     expect(sentimentClass(emoticon ?? NaN)).toBe('negative');
-    // The JavaScript port has no emoji lexicon (Python VADER 3.3 added one): emoji are neutral.
-    expect(emoji).toBe(0);
+    expect(sentimentClass(emoji ?? NaN)).toBe('positive');
   });
 });
 
@@ -61,6 +60,25 @@ test('negations count whatever their case', async () => {
   expect(lowerNegations('NOTHING Notable, a Nothingburger, KNOT')).toBe(
     'nothing Notable, a Nothingburger, KNOT',
   );
+});
+
+test('emoji are read by their Unicode names, whatever their skin tone or presentation', async () => {
+  const vader = createVaderScorer();
+  const name = createEmojiNamer();
+  expect(name('ok 😂👍🏽 ❤️ x')).toBe('ok  face with tears of joy  thumbs up   red heart  x');
+  expect(name('no emoji at all')).toBe('no emoji at all');
+  // A family (ZWJ sequence) is one emoji with one name, not three.
+  expect(name('👨‍👩‍👧')).toBe(' family man, woman, girl ');
+  const [joy, rage, crying, plain] = await vader.score([
+    'the new menu 😂',
+    'app down again 😡',
+    'my order 😭',
+    'the new menu',
+  ]);
+  expect(sentimentClass(joy ?? NaN)).toBe('positive');
+  expect(sentimentClass(rage ?? NaN)).toBe('negative');
+  expect(sentimentClass(crying ?? NaN)).toBe('negative');
+  expect(plain).toBe(0);
 });
 
 describe('sentiment classes', () => {
