@@ -6,7 +6,7 @@
 export interface ScorerIdentity {
   /** e.g. `vader`. */
   name: string;
-  /** The model's or package's version, e.g. `1.1.3`. */
+  /** Changes whenever the same text may score differently, e.g. `1.1.3+emoji-0.9.0.rules-1`. */
   version: string;
 }
 

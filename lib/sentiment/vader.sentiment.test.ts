@@ -16,11 +16,13 @@ sentimentContract('vader', async () => createVaderScorer());
 describe('vader', () => {
   const vader = createVaderScorer();
 
-  test('reports the version of the installed package, as pinned', () => {
+  test('reports the versions of its packages, as pinned, and of its own rules', () => {
     const require = createRequire(import.meta.url);
     const pinned = (require('../../package.json') as { dependencies: Record<string, string> })
-      .dependencies['vader-sentiment'];
-    expect(vader.version).toBe(pinned);
+      .dependencies;
+    expect(vader.version).toBe(
+      `${pinned['vader-sentiment']}+emoji-${pinned['unicode-emoji-json']}.rules-1`,
+    );
   });
 
   test('reads social text: emphasis, negation, "but", emoticons and emoji', async () => {
