@@ -436,6 +436,25 @@ describe('filters', () => {
     });
   });
 
+  test("another organisation's ids return nothing through the filters or search", async () => {
+    const comments = await gql<CommentsData>(keyB, COMMENTS, {
+      id: 'a1-p1',
+      sentiment: { classes: ['NEGATIVE', 'NEUTRAL', 'POSITIVE'] },
+    });
+    expect(comments.data).toEqual({ post: null });
+    const own = await gql<CommentsData>(keyB, COMMENTS, {
+      id: 'a1-p0',
+      sentiment: { classes: ['POSITIVE'] },
+    });
+    expect(own.data?.post?.comments.map((c) => c.id).sort()).toEqual(['b1', 'b2']);
+    const found = await gql<{ search: { total: number; hits: { id: string }[] } }>(
+      keyB,
+      `{ search(text: "great", sentiment: { minScore: -1 }, orderBy: RELEVANCE, accountIds: ["a1", "a2"]) { total hits { id } } }`,
+    );
+    // B's post a1-p0 has "great" in its caption; none of A's hundreds of texts show.
+    expect(found.data?.search).toEqual({ total: 1, hits: [{ id: 'a1-p0' }] });
+  });
+
   test('refuses score bounds outside -1..1 or reversed', async () => {
     for (const sentiment of [{ minScore: -2 }, { maxScore: 1.5 }, { minScore: 0.5, maxScore: 0 }]) {
       const reply = await gql(keyA, COMMENTS, { id: 'a1-p1', sentiment });
