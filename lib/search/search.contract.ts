@@ -173,16 +173,18 @@ export function searchContract(name: string, create: () => Promise<SearchIndex>)
           sentiment: 0.4,
           scorer: { name: 'vader', version: '1.1.3' },
           version: T0,
+          scoredAt: T0,
         }),
       ]);
       const [hit] = (await search.search({ orgId: org, text: 'scored', limit: 1 })).hits;
       expect(hit?.document.scorer).toEqual({ name: 'vader', version: '1.1.3' });
-      // A re-score of the same version replaces the score and its scorer.
+      // Re-scores of the same version, each scored later than the last, replace score and scorer.
       await search.index([
         doc(org, 'w1', 'scored words', {
           sentiment: -0.2,
           scorer: { name: 'model', version: '2' },
           version: T0,
+          scoredAt: T0 + MINUTE,
         }),
       ]);
       await search.index([
@@ -190,7 +192,7 @@ export function searchContract(name: string, create: () => Promise<SearchIndex>)
           sentiment: 0.7,
           scorer: { name: 'model', version: '3' },
           version: T0,
-          scoredAt: T0 + MINUTE,
+          scoredAt: T0 + 2 * MINUTE,
         }),
       ]);
       const [again] = (await search.search({ orgId: org, text: 'scored', limit: 1 })).hits;

@@ -18,7 +18,11 @@ export interface TextDocument {
   sentiment: number;
   /** Who gave that score. */
   scorer: ScorerIdentity;
-  /** When it was scored, ms; among stored rows of one version the latest wins. Default: now. */
+  /**
+   * When it was scored, ms (default: now). Among revisions of one version the latest scored wins;
+   * callers index a version's re-scores in the order they scored them, as the pipeline and
+   * `npm run rescore` do, so that is also the last indexed (what Elasticsearch keeps).
+   */
   scoredAt?: number;
   /** Milliseconds since the epoch. */
   at: number;
