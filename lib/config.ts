@@ -104,6 +104,8 @@ const envSchema = z.object({
   LOUPE_PIPELINE_RETRY_MAX_BACKOFF_MS: z.coerce.number().int().min(0).max(300_000).default(5000),
   /** Tries of parts of a split batch with none gone through before the store is blamed. */
   LOUPE_PIPELINE_MAX_SPLIT_TRIES: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /** Texts per call to the sentiment scorer (one round trip to a model server). */
+  LOUPE_SENTIMENT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(64),
   /** A process stopping on SIGTERM/SIGINT exits with an error once this has passed. */
   LOUPE_SHUTDOWN_GRACE_MS: ms.default(10_000),
   /** How long the doors wait for requests in flight at shutdown before cutting them. */
@@ -155,6 +157,8 @@ export interface LoupeConfig {
   pipeline: {
     /** See `ingest/pipeline/stage-runner.ts`. */
     retry: { attempts: number; backoffMs: number; maxBackoffMs: number; maxSplitTries: number };
+    /** Texts per sentiment scorer call, in the text pipeline and `npm run rescore`. */
+    sentimentBatchSize: number;
   };
   /** Shutdown grace, and the bounds of every HTTP door. */
   serving: { shutdownGraceMs: number; limits: Record<Door, ServerLimits> };
@@ -228,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxBackoffMs: e.LOUPE_PIPELINE_RETRY_MAX_BACKOFF_MS,
         maxSplitTries: e.LOUPE_PIPELINE_MAX_SPLIT_TRIES,
       },
+      sentimentBatchSize: e.LOUPE_SENTIMENT_BATCH_SIZE,
     },
     serving: {
       shutdownGraceMs: e.LOUPE_SHUTDOWN_GRACE_MS,

@@ -170,7 +170,12 @@ export function replayableHandler(
     bus,
     olap,
     live,
-    text: createTextConsumer({ olap, search, logger }),
+    text: createTextConsumer({
+      olap,
+      search,
+      sentiment: { scorer: stores.sentiment, batchSize: config.pipeline.sentimentBatchSize },
+      logger,
+    }),
     logger,
     retry: config.pipeline.retry,
   }).find((h) => h.stage === REPLAYABLE[role])!;

@@ -132,7 +132,12 @@ export async function startLoupe(
         bus,
         olap,
         live,
-        text: createTextConsumer({ olap, search, logger }),
+        text: createTextConsumer({
+          olap,
+          search,
+          sentiment: { scorer: stores.sentiment, batchSize: config.pipeline.sentimentBatchSize },
+          logger,
+        }),
         logger,
         retry: config.pipeline.retry,
         stages: roles.map((role) => STAGES[role]),

@@ -23,6 +23,8 @@ import { applyOlapSchema } from '../lib/olap/olap-schema.ts';
 import { createClickHouseSearch } from '../lib/search/clickhouse.search.ts';
 import { createElasticsearchSearch } from '../lib/search/elasticsearch.search.ts';
 import type { SearchIndex } from '../lib/search/search.port.ts';
+import type { SentimentScorer } from '../lib/sentiment/sentiment.port.ts';
+import { createVaderScorer } from '../lib/sentiment/vader.sentiment.ts';
 import { createClosers } from './closers.ts';
 
 export interface Stores {
@@ -31,6 +33,8 @@ export interface Stores {
   bus: Bus;
   live: LiveStore;
   search: SearchIndex;
+  /** The sentiment scorer: VADER (a model server's adapter is chosen here once there is one). */
+  sentiment: SentimentScorer;
   /** A cache under its own namespace: in memory, or on Redis when one is configured. */
   cache<Value>(namespace: string, ttlMs: number): Keyv<Value>;
   /** Closes in reverse order of opening. */
@@ -74,6 +78,9 @@ export async function openStores(config: LoupeConfig, logger?: Logger): Promise<
       : createClickHouseSearch(olap);
     closers.add(() => search.close());
 
+    const sentiment = createVaderScorer();
+    closers.add(() => sentiment.close());
+
     const redisCaches = servers.redisUrl
       ? createRedisCacheStores({
           url: servers.redisUrl,
@@ -85,7 +92,7 @@ export async function openStores(config: LoupeConfig, logger?: Logger): Promise<
     const cache = <Value>(namespace: string, ttlMs: number) =>
       createCache<Value>({ namespace, ttlMs, store: redisCaches?.store(namespace) });
 
-    return { olap, meta, bus, live, search, cache, close };
+    return { olap, meta, bus, live, search, sentiment, cache, close };
   } catch (error) {
     await close().catch(() => undefined); // the first failure is the one to report
     throw error;

@@ -18,6 +18,7 @@ import type { EventInput } from '../../schema/event-envelope.ts';
 import { throwawayElasticsearch } from '../../test/support/throwaway-servers.ts';
 import type { DeadLetter } from './dead-letters.ts';
 import { createStageRunner, type RetryPolicy } from './stage-runner.ts';
+import { createVaderScorer } from '../../lib/sentiment/vader.sentiment.ts';
 import { createTextConsumer } from './text.consumer.ts';
 
 const logger = createLogger('silent');
@@ -70,7 +71,12 @@ test('a document Elasticsearch refuses is dead-lettered with its reason; the oth
   const wide = '評'.repeat(128);
   const letters: DeadLetter[] = [];
   const run = createStageRunner({
-    stage: createTextConsumer({ olap, search, logger }),
+    stage: createTextConsumer({
+      olap,
+      search,
+      sentiment: { scorer: createVaderScorer(), batchSize: 64 },
+      logger,
+    }),
     deadLetters: async (_stage, batch) => void letters.push(...batch),
     logger,
     retry: RETRY,
@@ -100,7 +106,12 @@ test('an unreachable index fails the batch as an outage, dead-lettering nothing'
   });
   const letters: DeadLetter[] = [];
   const run = createStageRunner({
-    stage: createTextConsumer({ olap, search, logger }),
+    stage: createTextConsumer({
+      olap,
+      search,
+      sentiment: { scorer: createVaderScorer(), batchSize: 64 },
+      logger,
+    }),
     deadLetters: async (_stage, batch) => void letters.push(...batch),
     logger,
     retry: RETRY,

@@ -10,8 +10,9 @@ import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import { createClickHouseSearch } from '../../lib/search/clickhouse.search.ts';
 import type { SearchIndex } from '../../lib/search/search.port.ts';
 import type { EventEnvelope, EventInput } from '../../schema/event-envelope.ts';
-import { createSentimentScorer } from './sentiment.scorer.ts';
-import { createTextConsumer } from './text.consumer.ts';
+import type { SentimentScorer } from '../../lib/sentiment/sentiment.port.ts';
+import { createVaderScorer } from '../../lib/sentiment/vader.sentiment.ts';
+import { createTextConsumer, type TextScoring } from './text.consumer.ts';
 
 const T0 = Date.UTC(2026, 3, 1, 9, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -19,6 +20,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 let olap: Olap;
 let search: SearchIndex;
 const logger = createLogger('silent');
+const sentiment: TextScoring = { scorer: createVaderScorer(), batchSize: 64 };
 
 beforeAll(async () => {
   olap = createChdbOlap({ dataDir: await mkdtemp(join(tmpdir(), 'loupe-text-')) });
@@ -51,13 +53,15 @@ interface StoredText {
   author_handle: string;
   text: string;
   sentiment: number;
+  scorer: string;
+  scorer_version: string;
   at: number;
 }
 
 async function texts(orgId: string): Promise<StoredText[]> {
   const rows = await olap.query<StoredText>(
     `SELECT id, kind, post_id, author_handle, text, round(sentiment, 4) AS sentiment,
-            toUnixTimestamp64Milli(at) AS at
+            scorer, scorer_version, toUnixTimestamp64Milli(at) AS at
      FROM texts WHERE org_id = {org:String}
      ORDER BY id, version DESC LIMIT 1 BY id`,
     { org: orgId },
@@ -91,24 +95,72 @@ const post = (
     occurredAt: iso(occurredAt),
   }) satisfies EventInput;
 
-describe('sentiment scorer', () => {
-  const score = createSentimentScorer();
+describe('text scoring', () => {
+  test('scores the texts of a batch through the port, batchSize at a time, and stores who scored', async () => {
+    const org = 'org-text-score';
+    const calls: number[] = [];
+    const vader = createVaderScorer();
+    const counting: SentimentScorer = {
+      ...vader,
+      score: (texts) => {
+        calls.push(texts.length);
+        return vader.score(texts);
+      },
+    };
+    const consumer = createTextConsumer({
+      olap,
+      search,
+      sentiment: { scorer: counting, batchSize: 64 },
+      logger,
+    });
+    const comments = Array.from({ length: 150 }, (_, i) => ({
+      ...base,
+      id: `ev-s${i}`,
+      type: 'comment' as const,
+      kind: 'comment' as const,
+      commentId: `s${String(i).padStart(3, '0')}`,
+      postId: 'p1',
+      text: i % 3 === 0 ? 'love it, great drop' : i % 3 === 1 ? 'awful, it broke' : 'it came today',
+      occurredAt: iso(T0 + i),
+    }));
+    await consumer.handleBatch(batchOf(org, comments));
+    expect(calls).toEqual([64, 64, 22]);
+    const stored = await texts(org);
+    expect(stored).toHaveLength(150);
+    const expected = await vader.score(comments.map((c) => c.text));
+    stored.forEach((row, i) => {
+      expect(row.sentiment).toBeCloseTo(expected[i] ?? NaN, 4);
+      expect([row.scorer, row.scorer_version]).toEqual(['vader', vader.version]);
+    });
+    const hit = (await search.search({ orgId: org, text: 'broke', limit: 1 })).hits[0];
+    expect(hit?.document.scorer).toEqual({ name: 'vader', version: vader.version });
+  });
 
-  test('is positive, negative or zero as the words are, within -1..1', () => {
-    expect(score('I love this, great work')).toBeGreaterThan(0.5);
-    expect(score('terrible, awful service')).toBeLessThan(-0.5);
-    expect(score('the box is blue')).toBe(0);
-    const gush = 'amazing wonderful superb outstanding love love love '.repeat(50);
-    expect(score(gush)).toBeLessThanOrEqual(1);
-    expect(score(gush)).toBeGreaterThan(0.99);
-    expect(score('hate hate hate '.repeat(50))).toBeGreaterThanOrEqual(-1);
+  test('a scorer that fails fails the batch, writing nothing', async () => {
+    const org = 'org-text-score-fail';
+    const failing: SentimentScorer = {
+      name: 'down',
+      version: '0',
+      score: () => Promise.reject(new Error('model server unreachable')),
+      close: async () => undefined,
+    };
+    const consumer = createTextConsumer({
+      olap,
+      search,
+      sentiment: { scorer: failing, batchSize: 64 },
+      logger,
+    });
+    await expect(consumer.handleBatch(batchOf(org, [post('p1', 'hello', T0)]))).rejects.toThrow(
+      /unreachable/,
+    );
+    expect(await rawCount(org)).toBe(0);
   });
 });
 
 describe('text consumer', () => {
   test('writes posts, comments and mentions with sentiment to texts and the search index', async () => {
     const org = 'org-text-1';
-    const consumer = createTextConsumer({ olap, search, logger });
+    const consumer = createTextConsumer({ olap, search, sentiment, logger });
     await consumer.handleBatch(
       batchOf(org, [
         post('p1', 'Our new trail shoes are here and we love them', T0),
@@ -174,7 +226,7 @@ describe('text consumer', () => {
 
   test('processing the same batch again changes nothing visible', async () => {
     const org = 'org-text-2';
-    const consumer = createTextConsumer({ olap, search, logger });
+    const consumer = createTextConsumer({ olap, search, sentiment, logger });
     const batch = batchOf(org, [
       post('p1', 'first words', T0),
       {
@@ -200,7 +252,7 @@ describe('text consumer', () => {
 
   test('a post update replaces its text, and replaying the older version does not bring it back', async () => {
     const org = 'org-text-3';
-    const consumer = createTextConsumer({ olap, search, logger });
+    const consumer = createTextConsumer({ olap, search, sentiment, logger });
     const published = batchOf(org, [post('p1', 'draft caption', T0)]);
     await consumer.handleBatch(published);
     await consumer.handleBatch(batchOf(org, [post('p1', 'final caption', T0 + 60_000, 'updated')]));
@@ -221,7 +273,7 @@ describe('text consumer', () => {
 
   test('dead-letters malformed messages with their reason and keeps the rest', async () => {
     const org = 'org-text-4';
-    const consumer = createTextConsumer({ olap, search, logger });
+    const consumer = createTextConsumer({ olap, search, sentiment, logger });
     const { outcomes } = await consumer.handleBatch(
       batchOf(org, [
         '{not json',
@@ -240,7 +292,7 @@ describe('text consumer', () => {
 
   test('writes nothing for a batch without texts', async () => {
     const org = 'org-text-5';
-    const consumer = createTextConsumer({ olap, search, logger });
+    const consumer = createTextConsumer({ olap, search, sentiment, logger });
     await consumer.handleBatch(
       batchOf(org, [
         {

@@ -1,22 +1,29 @@
-// The text pipeline: post contents, comments and mentions from the bus, scored for sentiment,
-// written to the OLAP `texts` table and to the search index, one batch each. Both writes are
+// The text pipeline: post contents, comments and mentions from the bus, scored for sentiment in
+// batches through the sentiment port, written to the OLAP `texts` table and to the search index,
+// one batch each. Both writes are
 // keyed by (org, id) and versioned by event time, so a redelivered or replayed batch changes
 // nothing a reader sees, and an old revision replayed late never replaces a newer one.
 import type { BusMessage } from '../../lib/bus/bus.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
-import type { SearchIndex, TextDocument } from '../../lib/search/search.port.ts';
+import type { IndexRefusal, SearchIndex, TextDocument } from '../../lib/search/search.port.ts';
+import { scoreInBatches } from '../../lib/sentiment/sentiment-class.ts';
+import type { SentimentScorer } from '../../lib/sentiment/sentiment.port.ts';
 import type { EventEnvelope } from '../../schema/event-envelope.ts';
 import { dlq, type MessageOutcome, type PipelineStage } from './outcome.ts';
 import { readEnvelope } from './read-envelope.ts';
-import { createSentimentScorer, type SentimentScorer } from './sentiment.scorer.ts';
+
+export interface TextScoring {
+  scorer: SentimentScorer;
+  /** Texts per scorer call (`LOUPE_SENTIMENT_BATCH_SIZE`). */
+  batchSize: number;
+}
 
 export interface TextConsumerDeps {
   olap: Olap;
   search: SearchIndex;
+  sentiment: TextScoring;
   logger?: Logger;
-  /** AFINN-165 by default. */
-  score?: SentimentScorer;
 }
 
 export type TextConsumer = PipelineStage;
@@ -32,21 +39,58 @@ export interface TextRow {
   author_handle: string;
   text: string;
   sentiment: number;
+  scorer: string;
+  scorer_version: string;
+  /** Epoch ms; among rows of one version the latest scored wins (a re-score). */
+  scored_at: number;
   /** Epoch ms: published (posts) or occurred (comments, mentions). */
   at: number;
   /** Epoch ms of the event: the highest wins. */
   version: number;
 }
 
+/** A text before it is scored. */
+export type UnscoredText = Omit<TextRow, 'sentiment' | 'scorer' | 'scorer_version' | 'scored_at'>;
+
+/** Scores texts in batches and stamps each with its scorer and the time. */
+export async function scoreTexts(
+  texts: readonly UnscoredText[],
+  { scorer, batchSize }: TextScoring,
+  now = Date.now(),
+): Promise<TextRow[]> {
+  const scores = await scoreInBatches(
+    scorer,
+    texts.map((t) => t.text),
+    batchSize,
+  );
+  return texts.map((t, i) => ({
+    ...t,
+    sentiment: scores[i]!,
+    scorer: scorer.name,
+    scorer_version: scorer.version,
+    scored_at: now,
+  }));
+}
+
+/** Writes scored texts to the OLAP store, then the search index; answers what the index refused. */
+export async function writeTexts(
+  olap: Olap,
+  search: SearchIndex,
+  rows: readonly TextRow[],
+): Promise<IndexRefusal[]> {
+  if (rows.length === 0) return [];
+  await olap.insert('texts', rows);
+  return search.index(rows.map(toDocument));
+}
+
 export function createTextConsumer(deps: TextConsumerDeps): TextConsumer {
-  const { olap, search, logger } = deps;
-  const score = deps.score ?? createSentimentScorer();
+  const { olap, search, sentiment, logger } = deps;
 
   return {
     name: 'text-pipeline',
     async handleBatch(batch) {
       const outcomes: MessageOutcome[] = [];
-      const latest = new Map<string, TextRow>();
+      const latest = new Map<string, UnscoredText>();
       // Every message behind a document, so a refusal of the document dead-letters each of them.
       const sources = new Map<string, BusMessage[]>();
       for (const message of batch.messages) {
@@ -55,7 +99,7 @@ export function createTextConsumer(deps: TextConsumerDeps): TextConsumer {
           outcomes.push(dlq(message, `malformed: ${parsed.reason}`));
           continue;
         }
-        const row = textRowOf(parsed.envelope, score);
+        const row = textOf(parsed.envelope);
         if (!row) continue;
         const key = `${row.org_id}\u0000${row.id}`;
         const seen = latest.get(key);
@@ -65,14 +109,12 @@ export function createTextConsumer(deps: TextConsumerDeps): TextConsumer {
         else sources.set(key, [message]);
       }
 
-      const rows = [...latest.values()];
-      if (rows.length > 0) {
-        await olap.insert('texts', rows);
-        const refused = await search.index(rows.map(toDocument));
-        for (const { orgId, id, reason } of refused) {
-          for (const message of sources.get(`${orgId}\u0000${id}`) ?? []) {
-            outcomes.push(dlq(message, `search index refused the document: ${reason}`));
-          }
+      // Only the latest revision of each text is scored: one scorer call per batchSize texts.
+      const rows = await scoreTexts([...latest.values()], sentiment);
+      const refused = await writeTexts(olap, search, rows);
+      for (const { orgId, id, reason } of refused) {
+        for (const message of sources.get(`${orgId}\u0000${id}`) ?? []) {
+          outcomes.push(dlq(message, `search index refused the document: ${reason}`));
         }
       }
       logger?.debug({ partition: batch.partition, texts: rows.length }, 'texts written');
@@ -81,8 +123,8 @@ export function createTextConsumer(deps: TextConsumerDeps): TextConsumer {
   };
 }
 
-/** The text an event carries, scored; null for events without text. */
-export function textRowOf({ orgId, event }: EventEnvelope, score: SentimentScorer): TextRow | null {
+/** The text an event carries; null for events without text. */
+export function textOf({ orgId, event }: EventEnvelope): UnscoredText | null {
   const version = Date.parse(event.occurredAt);
   const common = { org_id: orgId, account_id: event.accountId, platform: event.platform, version };
   switch (event.type) {
@@ -94,7 +136,6 @@ export function textRowOf({ orgId, event }: EventEnvelope, score: SentimentScore
         post_id: event.postId,
         author_handle: '',
         text: event.content,
-        sentiment: score(event.content),
         at: Date.parse(event.publishedAt),
       };
     case 'comment':
@@ -105,7 +146,6 @@ export function textRowOf({ orgId, event }: EventEnvelope, score: SentimentScore
         post_id: event.postId ?? '',
         author_handle: event.authorHandle ?? '',
         text: event.text,
-        sentiment: score(event.text),
         at: version,
       };
     default:
@@ -113,7 +153,7 @@ export function textRowOf({ orgId, event }: EventEnvelope, score: SentimentScore
   }
 }
 
-function toDocument(row: TextRow): TextDocument {
+export function toDocument(row: TextRow): TextDocument {
   return {
     orgId: row.org_id,
     id: row.id,
@@ -123,6 +163,8 @@ function toDocument(row: TextRow): TextDocument {
     postId: row.post_id === '' ? null : row.post_id,
     text: row.text,
     sentiment: row.sentiment,
+    scorer: { name: row.scorer, version: row.scorer_version },
+    scoredAt: row.scored_at,
     at: row.at,
     version: row.version,
   };

@@ -49,7 +49,15 @@ describe('clickhouse search', () => {
       };
       for (let v = 1; v <= 5; v++) {
         await search.index([
-          { ...base, id: 'p', text: `revision r${v}`, sentiment: 0, at: 1, version: v },
+          {
+            ...base,
+            id: 'p',
+            text: `revision r${v}`,
+            sentiment: 0,
+            scorer: { name: 'test', version: '1' },
+            at: 1,
+            version: v,
+          },
         ]);
       }
       const parts = await db.query<{ n: number }>(

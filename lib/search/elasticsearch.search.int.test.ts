@@ -32,6 +32,7 @@ const doc = (id: string, text: string, overrides: Partial<TextDocument> = {}): T
   postId: 'post',
   text,
   sentiment: 0,
+  scorer: { name: 'test', version: '1' },
   at: 1_700_000_000_000,
   ...overrides,
 });
@@ -71,6 +72,46 @@ describe('elasticsearch search', () => {
     const orgId = `org-wait-${randomBytes(4).toString('hex')}`;
     await search.index([doc('w', 'patiently indexed', { orgId })]);
     expect((await search.search({ orgId, text: 'patiently', limit: 5 })).total).toBe(1);
+    await search.close();
+  });
+
+  test('adds the fields of scorers and relevance to an index made before them', async () => {
+    const oldPrefix = `${prefix}old-`;
+    const keyword = { type: 'keyword' };
+    // The mapping as it was before scorers and tokens.
+    const made = await fetch(`${url}/${oldPrefix}texts`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        mappings: {
+          dynamic: 'strict',
+          properties: {
+            ...Object.fromEntries(
+              ['org', 'id', 'kind', 'account', 'platform', 'post'].map((f) => [f, keyword]),
+            ),
+            words: { type: 'keyword', ignore_above: 8191 },
+            text: { type: 'text', index: false },
+            sentiment: { type: 'float' },
+            at: { type: 'date', format: 'epoch_millis' },
+            version: { type: 'long' },
+          },
+        },
+      }),
+    });
+    expect(made.status).toBe(200);
+    const search = createElasticsearchSearch({ url, indexPrefix: oldPrefix });
+    const orgId = 'org-old-index';
+    expect(
+      await search.index([
+        doc('o1', 'refund refund please', { orgId, scorer: { name: 'vader', version: '1.1.3' } }),
+        doc('o2', 'refund me', { orgId }),
+      ]),
+    ).toEqual([]);
+    const ranked = await search.search({ orgId, text: 'refund', limit: 5, order: 'relevance' });
+    expect(ranked.hits.map((h) => [h.document.id, h.document.scorer.name])).toEqual([
+      ['o1', 'vader'],
+      ['o2', 'test'],
+    ]);
     await search.close();
   });
 

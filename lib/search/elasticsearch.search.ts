@@ -1,8 +1,9 @@
 // Server search: one Elasticsearch index per deployment (`<prefix>texts`). The integ-test
 // distribution has no analysis-common module, so no tokenizer can split text the way
 // `searchWords` does; the adapter splits it itself and indexes the words as exact keywords, so
-// the query and the index agree on every word boundary by construction.
-import { Client, errors } from '@elastic/elasticsearch';
+// the query and the index agree on every word boundary by construction. Relevance is Lucene's
+// BM25 over `tokens`, every word in order with repeats, indexed with frequencies and lengths.
+import { Client, errors, type estypes } from '@elastic/elasticsearch';
 import { StoreUnavailableError } from '../store-errors.ts';
 import type {
   IndexRefusal,
@@ -12,7 +13,8 @@ import type {
   TextDocument,
   TextKind,
 } from './search.port.ts';
-import { queryWords, searchWords } from './search-words.ts';
+import { sentimentRanges } from './search-sentiment.ts';
+import { queryWords, searchTokens, searchWords } from './search-words.ts';
 
 export interface ElasticsearchSearchOptions {
   /** Base URL of the cluster, e.g. `http://127.0.0.1:9200`. */
@@ -42,14 +44,20 @@ interface Source {
   platform: string;
   post: string | null;
   text: string;
-  /** `searchWords(text)`: the only indexed form of the text. */
+  /** `searchWords(text)`: what matching uses. */
   words: string[];
+  /** `searchTokens(text)`: what relevance counts; absent from documents indexed before it. */
+  tokens?: string[];
   sentiment: number;
+  scorer?: string;
+  scorer_version?: string;
   at: number;
   version: number;
 }
 
 const keyword = { type: 'keyword' } as const;
+/** Newest first, then by id: the tie-break of every order. */
+const NEWEST: estypes.SortCombinations[] = [{ at: 'desc' }, { id: 'desc' }];
 
 const MAPPINGS = {
   dynamic: 'strict',
@@ -62,8 +70,12 @@ const MAPPINGS = {
     post: keyword,
     // Lucene refuses terms over 32766 bytes; 8191 characters stay below it in any encoding.
     words: { type: 'keyword', ignore_above: 8191 },
+    // Frequencies and norms make term queries on a keyword field score as BM25 does on text.
+    tokens: { type: 'keyword', ignore_above: 8191, index_options: 'freqs', norms: true },
     text: { type: 'text', index: false },
     sentiment: { type: 'float' },
+    scorer: keyword,
+    scorer_version: keyword,
     at: { type: 'date', format: 'epoch_millis' },
     version: { type: 'long' },
   },
@@ -120,15 +132,21 @@ export function createElasticsearchSearch({
 
   let created: Promise<void> | undefined;
   /** Creates the index on first use; another process creating it first is as good. */
+  // An index made before a field was added gets it: new fields may be added to a mapping.
   const ensureIndex = () =>
-    (created ??= client.indices.create({ index, mappings: MAPPINGS }).then(
-      () => undefined,
-      (error: unknown) => {
-        if (alreadyExists(error)) return;
+    (created ??= client.indices
+      .create({ index, mappings: MAPPINGS })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          if (!alreadyExists(error)) throw error;
+          return client.indices.putMapping({ index, ...MAPPINGS }).then(() => undefined);
+        },
+      )
+      .catch((error: unknown) => {
         created = undefined;
         throw failure(`creating index ${index}`, error);
-      },
-    ));
+      }));
 
   /** Indexes one chunk; returns what Elasticsearch refused, other than older versions. */
   async function bulk(documents: readonly TextDocument[], now: number): Promise<IndexRefusal[]> {
@@ -143,7 +161,10 @@ export function createElasticsearchSearch({
         post: d.postId,
         text: d.text,
         words: searchWords(d.text),
+        tokens: searchTokens(d.text),
         sentiment: d.sentiment,
+        scorer: d.scorer.name,
+        scorer_version: d.scorer.version,
         at: d.at,
         version,
       };
@@ -207,16 +228,24 @@ export function createElasticsearchSearch({
       if (query.from !== undefined || query.to !== undefined) {
         filter.push({ range: { at: { gte: query.from, lt: query.to } } });
       }
+      // A float field compares in float32, as the embedded adapter casts its bounds to.
+      const ranges = sentimentRanges(query.sentiment);
+      if (ranges) {
+        const should = ranges.map((r) => ({ range: { sentiment: { gte: r.min, lte: r.max } } }));
+        filter.push({ bool: { should, minimum_should_match: 1 } });
+      }
+      for (const w of words) filter.push({ term: { words: w } });
+      const relevance = query.order === 'relevance';
       const response = await client
         .search<Source>({
           index,
           size: query.limit,
           track_total_hits: true,
-          // Every word must match; scores are kept for each hit, the order is newest first.
+          // Every word must match (a filter); the scoring clauses only rank.
           track_scores: true,
-          query: { bool: { must: words.map((w) => ({ term: { words: w } })), filter } },
-          sort: [{ at: 'desc' }, { id: 'desc' }],
-          _source_excludes: ['words', 'version'],
+          query: { bool: { should: words.map((w) => ({ term: { tokens: w } })), filter } },
+          sort: relevance ? ['_score', ...NEWEST] : NEWEST,
+          _source_excludes: ['words', 'tokens', 'version'],
         })
         .catch((error: unknown) => {
           throw failure('search', error);
@@ -239,6 +268,7 @@ export function createElasticsearchSearch({
                 postId: s.post ?? null,
                 text: s.text,
                 sentiment: s.sentiment,
+                scorer: { name: s.scorer ?? '', version: s.scorer_version ?? '' },
                 at: s.at,
               },
             },

@@ -1,5 +1,6 @@
 // What a searchable word is, for every search adapter and for input validation.
 import type { SearchQuery } from './search.port.ts';
+import { sentimentRanges } from './search-sentiment.ts';
 
 /** More words than this in one query is refused: each word is one more filter to evaluate. */
 export const MAX_SEARCH_WORDS = 32;
@@ -11,11 +12,15 @@ export const MAX_SEARCH_WORDS = 32;
  * index agree on every word boundary.
  */
 export function searchWords(text: string): string[] {
-  const words = text
+  return [...new Set(searchTokens(text))];
+}
+
+/** Every word of a text in order, repeats kept: what relevance counts (term frequency, length). */
+export function searchTokens(text: string): string[] {
+  return text
     .toLowerCase()
     .split(/[^A-Za-z0-9\u{80}-\u{10FFFF}]+/u)
     .filter((w) => w.length > 0);
-  return [...new Set(words)];
 }
 
 /**
@@ -30,7 +35,12 @@ export function queryWords(query: SearchQuery): string[] | null {
   if (words.length > MAX_SEARCH_WORDS) {
     throw new RangeError(`at most ${MAX_SEARCH_WORDS} words per search, got ${words.length}`);
   }
-  if (words.length === 0 || query.accountIds?.length === 0 || query.kinds?.length === 0) {
+  if (
+    words.length === 0 ||
+    query.accountIds?.length === 0 ||
+    query.kinds?.length === 0 ||
+    sentimentRanges(query.sentiment)?.length === 0
+  ) {
     return null;
   }
   return words;

@@ -1,5 +1,15 @@
 // One suite for every search adapter: ClickHouse here, Elasticsearch when one is configured.
 // Each test uses its own organisation, so adapters that share an index across tests stay apart.
+//
+// What every adapter agrees on:
+// - matching: every word of the query (`searchWords`), any case; filters by account, kind, time
+//   and sentiment (class or inclusive score bounds, compared as stored float32 scores);
+// - `newest` order: `at` then id, descending; `total` counts every match whatever the order;
+// - `relevance` order: BM25 (k1 1.2, b 0.75) over `searchTokens`: with the other words alike, more
+//   occurrences of a word rank higher, a longer text with as many ranks lower, and a rarer word
+//   weighs more than a common one; equal scores fall back to newest first. Scores themselves are
+//   adapter-specific (Elasticsearch counts its statistics over the whole index, the embedded
+//   adapter over the organisation's stored rows), so only these orderings are promised.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SearchIndex, SearchQuery, TextDocument } from './search.port.ts';
@@ -17,6 +27,7 @@ function doc(orgId: string, id: string, text: string, overrides: Partial<TextDoc
     postId: 'post-1',
     text,
     sentiment: 0,
+    scorer: { name: 'test', version: '1' },
     at: T0,
     ...overrides,
   } satisfies TextDocument;
@@ -153,6 +164,106 @@ export function searchContract(name: string, create: () => Promise<SearchIndex>)
       expect(await ids({ orgId: orgB, text: 'secret', limit: 5 })).toEqual([]);
       expect(await ids({ orgId: orgA, text: 'secret', limit: 5 })).toEqual(['same']);
       expect(await ids({ orgId: orgB, text: 'public', limit: 5 })).toEqual(['same']);
+    });
+
+    test('stores who scored each text', async () => {
+      const org = newOrg();
+      await search.index([
+        doc(org, 'w1', 'scored words', {
+          sentiment: 0.4,
+          scorer: { name: 'vader', version: '1.1.3' },
+          version: T0,
+          scoredAt: T0,
+        }),
+      ]);
+      const [hit] = (await search.search({ orgId: org, text: 'scored', limit: 1 })).hits;
+      expect(hit?.document.scorer).toEqual({ name: 'vader', version: '1.1.3' });
+      // Re-scores of the same version, each scored later than the last, replace score and scorer.
+      await search.index([
+        doc(org, 'w1', 'scored words', {
+          sentiment: -0.2,
+          scorer: { name: 'model', version: '2' },
+          version: T0,
+          scoredAt: T0 + MINUTE,
+        }),
+      ]);
+      await search.index([
+        doc(org, 'w1', 'scored words', {
+          sentiment: 0.7,
+          scorer: { name: 'model', version: '3' },
+          version: T0,
+          scoredAt: T0 + 2 * MINUTE,
+        }),
+      ]);
+      const [again] = (await search.search({ orgId: org, text: 'scored', limit: 1 })).hits;
+      expect(again?.document.scorer).toEqual({ name: 'model', version: '3' });
+      expect(again?.document.sentiment).toBeCloseTo(0.7, 4);
+    });
+
+    test('filters by sentiment class and by inclusive score bounds', async () => {
+      const org = newOrg();
+      const scores = [-1, -0.5, -0.05, -0.0499, 0, 0.0499, 0.05, 0.3, 1];
+      await search.index(
+        scores.map((sentiment, i) => doc(org, `s${i}`, 'mood words', { sentiment, at: T0 + i })),
+      );
+      const scoresOf = async (sentiment: SearchQuery['sentiment']) =>
+        (await search.search({ orgId: org, text: 'mood', limit: 20, sentiment })).hits
+          .map((h) => Math.round(h.document.sentiment * 10_000) / 10_000)
+          .reverse();
+      expect(await scoresOf({ classes: ['positive'] })).toEqual([0.05, 0.3, 1]);
+      expect(await scoresOf({ classes: ['neutral'] })).toEqual([-0.0499, 0, 0.0499]);
+      expect(await scoresOf({ classes: ['negative'] })).toEqual([-1, -0.5, -0.05]);
+      expect(await scoresOf({ classes: ['negative', 'positive'] })).toEqual([
+        -1, -0.5, -0.05, 0.05, 0.3, 1,
+      ]);
+      expect(await scoresOf({ min: -0.5, max: 0.3 })).toEqual([
+        -0.5, -0.05, -0.0499, 0, 0.0499, 0.05, 0.3,
+      ]);
+      expect(await scoresOf({ classes: ['positive'], max: 0.3 })).toEqual([0.05, 0.3]);
+      expect(await scoresOf({ classes: [] })).toEqual([]);
+      expect(await scoresOf({ min: 0.5, max: 0.4 })).toEqual([]);
+      const total = await search.search({
+        orgId: org,
+        text: 'mood',
+        limit: 1,
+        sentiment: { classes: ['neutral'] },
+      });
+      expect(total.total).toBe(3);
+    });
+
+    test('ranks by relevance: frequency, length and rarity, ties newest first', async () => {
+      const org = newOrg();
+      // "zorb" is in every text, "quix" in four of them: quix is the rarer word.
+      await search.index([
+        doc(org, 'once', 'zorb quix alpha beta', { at: T0 + 5 * MINUTE }),
+        doc(org, 'twice', 'zorb quix quix beta', { at: T0 }),
+        doc(org, 'long', 'zorb quix alpha beta gamma delta epsilon zeta', { at: T0 + 6 * MINUTE }),
+        doc(org, 'twin', 'beta alpha quix zorb', { at: T0 + 4 * MINUTE }),
+        ...Array.from({ length: 6 }, (_, i) =>
+          doc(org, `filler${i}`, `zorb filler words ${i}`, { at: T0 + i }),
+        ),
+      ]);
+      const rank = async (text: string) =>
+        (await search.search({ orgId: org, text, limit: 10, order: 'relevance' })).hits;
+      const quix = await rank('quix');
+      expect(quix.map((h) => h.document.id)).toEqual(['twice', 'once', 'twin', 'long']);
+      for (let i = 1; i < quix.length; i++) {
+        expect(quix[i]!.score).toBeLessThanOrEqual(quix[i - 1]!.score);
+      }
+      expect(quix[1]!.score).toBe(quix[2]!.score);
+      // Same set and total as newest first.
+      const newest = await search.search({ orgId: org, text: 'quix', limit: 10 });
+      expect(newest.total).toBe(4);
+      expect(newest.hits.map((h) => h.document.id)).toEqual(['long', 'once', 'twin', 'twice']);
+      // Two words: the text with the rarer word twice beats the one with the common word twice.
+      await search.index([
+        doc(org, 'rare2', 'zorb quix quix omega', { at: T0 }),
+        doc(org, 'common2', 'zorb zorb quix omega', { at: T0 + 9 * MINUTE }),
+      ]);
+      expect((await rank('zorb quix omega')).map((h) => h.document.id)).toEqual([
+        'rare2',
+        'common2',
+      ]);
     });
 
     test('answers nothing for a query without words', async () => {

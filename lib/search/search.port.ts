@@ -1,5 +1,7 @@
 // Text search over posts, comments and mentions. Embedded: ClickHouse text search.
 // Server: Elasticsearch (`elasticsearch.search.ts`). Both pass `search.contract.ts`.
+import type { SentimentClass } from '../sentiment/sentiment-class.ts';
+import type { ScorerIdentity } from '../sentiment/sentiment.port.ts';
 
 export type TextKind = 'post' | 'comment' | 'mention';
 
@@ -12,8 +14,16 @@ export interface TextDocument {
   platform: string;
   postId: string | null;
   text: string;
-  /** -1 (negative) … 1 (positive). */
+  /** -1 (negative) … 1 (positive), as stored (`storedScore`). */
   sentiment: number;
+  /** Who gave that score. */
+  scorer: ScorerIdentity;
+  /**
+   * When it was scored, ms (default: now). Among revisions of one version the latest scored wins;
+   * callers index a version's re-scores in the order they scored them, as the pipeline and
+   * `npm run rescore` do, so that is also the last indexed (what Elasticsearch keeps).
+   */
+  scoredAt?: number;
   /** Milliseconds since the epoch. */
   at: number;
   /**
@@ -35,12 +45,31 @@ export interface SearchQuery {
   from?: number;
   /** Exclusive upper bound on `at`, ms. */
   to?: number;
+  /** Only texts whose sentiment is in one of these classes and within the score range. */
+  sentiment?: SentimentFilter;
+  /**
+   * `newest` (the default): by `at`, then id, descending. `relevance`: by BM25 score (k1 1.2,
+   * b 0.75) over the words of the query, then newest first; see `search.contract.ts` for what
+   * every adapter agrees on.
+   */
+  order?: SearchOrder;
   /** Hits to return, 1 or more; `total` counts every match. */
   limit: number;
 }
 
+export type SearchOrder = 'newest' | 'relevance';
+
+export interface SentimentFilter {
+  /** Any of these classes (`lib/sentiment/sentiment-class.ts`); an empty list matches nothing. */
+  classes?: readonly SentimentClass[];
+  /** Inclusive bounds on the stored score. */
+  min?: number;
+  max?: number;
+}
+
 export interface SearchHit {
   document: TextDocument;
+  /** The relevance score; comparable only within one answer of one adapter. */
   score: number;
 }
 
@@ -58,7 +87,7 @@ export interface SearchIndex {
    * when the call as a whole failed, with a `StoreUnavailableError` when the index is unreachable.
    */
   index(documents: readonly TextDocument[]): Promise<IndexRefusal[]>;
-  /** Newest first (by `at`, then id) among matches. */
+  /** Matches in `query.order`. */
   search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }>;
   close(): Promise<void>;
 }

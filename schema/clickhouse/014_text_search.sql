@@ -11,6 +11,9 @@ CREATE TABLE IF NOT EXISTS text_search
     post_id    String,
     text       String,
     sentiment  Float32,
+    scorer         LowCardinality(String),
+    scorer_version LowCardinality(String),
+    scored_at      DateTime64(3, 'UTC'),
     at         DateTime64(3, 'UTC'),
     version    Int64,
     INDEX text_tokens lowerUTF8(text) TYPE tokenbf_v1(16384, 3, 0) GRANULARITY 1

@@ -1,5 +1,6 @@
-// Resolvers of the posts subgraph: Account.posts, Post, comments and full-text search. Every
-// lookup is batched per request and scoped by the caller's organisation, never by arguments.
+// Resolvers of the posts subgraph: Account.posts, Post, comments, sentiment aggregates and
+// full-text search. Every lookup is batched per request and scoped by the caller's organisation,
+// never by arguments.
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
@@ -9,7 +10,15 @@ import { perRequest } from '../../lib/graphql/request-scope.ts';
 import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { MAX_SEARCH_WORDS, searchWords } from '../../lib/search/search-words.ts';
-import type { SearchIndex, SearchQuery, TextKind } from '../../lib/search/search.port.ts';
+import type {
+  SearchIndex,
+  SearchOrder,
+  SearchQuery,
+  SentimentFilter,
+  TextKind,
+} from '../../lib/search/search.port.ts';
+import { sentimentClass, type SentimentClass } from '../../lib/sentiment/sentiment-class.ts';
+import type { ScorerIdentity } from '../../lib/sentiment/sentiment.port.ts';
 import type {
   Comment,
   Post,
@@ -19,15 +28,31 @@ import type {
   PostsStore,
   PublishedRange,
 } from './posts.store.ts';
+import {
+  addCounts,
+  type SentimentBucket,
+  type SentimentCounts,
+  type SentimentGranularity,
+  type SentimentSeriesArgs,
+  type SentimentStore,
+} from './sentiment.store.ts';
 
 export const MAX_PAGE = 100;
 /** Longer search texts are refused before they reach the index. */
 export const MAX_SEARCH_TEXT = 1000;
 export const MAX_SEARCH_ACCOUNTS = 100;
+/** More buckets than this in one sentiment series is refused: 208 days of hours, 13 years of days. */
+export const MAX_SENTIMENT_BUCKETS = 5000;
 
 interface Range {
   from: number;
   to: number;
+}
+
+interface SentimentFilterInput {
+  classes?: SentimentClass[] | null;
+  minScore?: number | null;
+  maxScore?: number | null;
 }
 
 interface SearchArgs {
@@ -35,7 +60,15 @@ interface SearchArgs {
   accountIds?: string[] | null;
   kinds?: TextKind[] | null;
   range?: Range | null;
+  sentiment?: SentimentFilterInput | null;
+  orderBy: SearchOrder;
   first: number;
+}
+
+interface SentimentSeriesInput {
+  range: Range;
+  granularity: SentimentGranularity;
+  timeZone?: string | null;
 }
 
 interface SearchHitValue {
@@ -45,6 +78,7 @@ interface SearchHitValue {
   postId: string | null;
   text: string;
   sentiment: number;
+  scorer: ScorerIdentity;
   at: number;
 }
 
@@ -57,7 +91,9 @@ interface Loaders {
   post: DataLoader<string, Post | null>;
   pages: Map<string, DataLoader<string, PostPage>>;
   counts: Map<string, DataLoader<string, number>>;
-  comments: Map<number, DataLoader<string, Comment[]>>;
+  comments: Map<string, DataLoader<string, Comment[]>>;
+  postSentiment: DataLoader<string, SentimentCounts>;
+  accountSentiment: Map<string, DataLoader<string, SentimentBucket[]>>;
 }
 
 /** What Account.posts returns: each connection field loads only what it needs. */
@@ -106,13 +142,72 @@ function accountReference(id: string): AccountReference {
   return { __typename: 'Account', id };
 }
 
+/** A sentiment filter from its GraphQL input, checked; undefined when absent. */
+export function checkSentimentFilter(
+  input: SentimentFilterInput | null | undefined,
+): SentimentFilter | undefined {
+  if (!input) return undefined;
+  const bound = (name: string, value: number | null | undefined) => {
+    if (value == null) return undefined;
+    if (!Number.isFinite(value) || value < -1 || value > 1) {
+      throw badInput(`sentiment.${name} must be between -1 and 1, got ${value}`);
+    }
+    return value;
+  };
+  const min = bound('minScore', input.minScore);
+  const max = bound('maxScore', input.maxScore);
+  if (min !== undefined && max !== undefined && min > max) {
+    throw badInput('sentiment.minScore must not be above sentiment.maxScore');
+  }
+  return {
+    ...(input.classes != null && { classes: input.classes }),
+    ...(min !== undefined && { min }),
+    ...(max !== undefined && { max }),
+  };
+}
+
+async function checkSeries(
+  args: SentimentSeriesInput,
+  zones: SentimentStore,
+): Promise<SentimentSeriesArgs> {
+  const range = checkRange(args.range)!;
+  const bucketMs = args.granularity === 'hour' ? 3_600_000 : 86_400_000;
+  // Rounded up: a range cut mid-bucket still asks for that bucket.
+  if (Math.ceil((range.to - range.from) / bucketMs) > MAX_SENTIMENT_BUCKETS) {
+    throw badInput(`range holds more than ${MAX_SENTIMENT_BUCKETS} ${args.granularity} buckets`);
+  }
+  const timeZone = args.timeZone == null ? 'UTC' : await zones.timeZone(args.timeZone);
+  if (timeZone === null) {
+    throw badInput(
+      `timeZone must be an IANA time zone such as Europe/Paris, got "${args.timeZone}"`,
+    );
+  }
+  return { ...range, granularity: args.granularity, timeZone };
+}
+
+/** What SentimentSummary answers from counts: shares and the mean are null without texts. */
+export function sentimentSummary(c: SentimentCounts) {
+  const share = (n: number) => (c.count === 0 ? null : n / c.count);
+  return {
+    count: c.count,
+    positive: c.positive,
+    neutral: c.neutral,
+    negative: c.negative,
+    positiveShare: share(c.positive),
+    neutralShare: share(c.neutral),
+    negativeShare: share(c.negative),
+    meanScore: share(c.sum),
+  };
+}
+
 export function postsResolvers(deps: {
   store: PostsStore;
+  sentiment: SentimentStore;
   search?: SearchIndex;
   /** Told once when the search index stops answering and once when it answers again. */
   logger?: Logger;
 }) {
-  const { store, search, logger } = deps;
+  const { store, sentiment, search, logger } = deps;
   // Inputs are checked before the index is asked, so its failures are outages: one log line per
   // outage, and a field error callers can act on instead of a masked internal error.
   let searchDown = false;
@@ -142,6 +237,8 @@ export function postsResolvers(deps: {
       pages: new Map(),
       counts: new Map(),
       comments: new Map(),
+      postSentiment: new DataLoader((ids) => sentiment.ofPosts(org, ids)),
+      accountSentiment: new Map(),
     };
   });
   // Accounts asking for the same page share one loader, so a list of accounts is one query.
@@ -165,12 +262,23 @@ export function postsResolvers(deps: {
     }
     return loader;
   };
-  const commentLoader = (ctx: SubgraphContext, first: number) => {
+  const commentLoader = (ctx: SubgraphContext, first: number, filter?: SentimentFilter) => {
     const all = loaders(ctx).comments;
-    let loader = all.get(first);
+    const key = JSON.stringify([first, filter ?? null]);
+    let loader = all.get(key);
     if (!loader) {
-      loader = new DataLoader((ids) => store.comments(ctx.caller.orgId, ids, first));
-      all.set(first, loader);
+      loader = new DataLoader((ids) => store.comments(ctx.caller.orgId, ids, first, filter));
+      all.set(key, loader);
+    }
+    return loader;
+  };
+  const accountSentimentLoader = (ctx: SubgraphContext, args: SentimentSeriesArgs) => {
+    const all = loaders(ctx).accountSentiment;
+    const key = JSON.stringify(args);
+    let loader = all.get(key);
+    if (!loader) {
+      loader = new DataLoader((ids) => sentiment.ofAccounts(ctx.caller.orgId, ids, args));
+      all.set(key, loader);
     }
     return loader;
   };
@@ -178,6 +286,9 @@ export function postsResolvers(deps: {
   return {
     DateTime: DateTimeScalar,
     TextKind: { POST: 'post', COMMENT: 'comment', MENTION: 'mention' },
+    SentimentClass: { POSITIVE: 'positive', NEUTRAL: 'neutral', NEGATIVE: 'negative' },
+    SentimentGranularity: { HOUR: 'hour', DAY: 'day' },
+    SearchOrder: { NEWEST: 'newest', RELEVANCE: 'relevance' },
     Query: {
       post: (_: unknown, args: { id: string }, ctx: SubgraphContext) =>
         loaders(ctx).post.load(args.id),
@@ -198,12 +309,15 @@ export function postsResolvers(deps: {
         if ((args.accountIds?.length ?? 0) > MAX_SEARCH_ACCOUNTS) {
           throw badInput(`accountIds must name at most ${MAX_SEARCH_ACCOUNTS} accounts`);
         }
+        const filter = checkSentimentFilter(args.sentiment);
         const { total, hits } = await searchIndex(search, {
           orgId: ctx.caller.orgId,
           text: args.text,
           ...(args.accountIds && { accountIds: args.accountIds }),
           ...(args.kinds && { kinds: args.kinds }),
           ...(range && { from: range.from, to: range.to }),
+          ...(filter && { sentiment: filter }),
+          order: args.orderBy,
           limit: first,
         });
         return {
@@ -215,6 +329,7 @@ export function postsResolvers(deps: {
             postId: d.postId,
             text: d.text,
             sentiment: d.sentiment,
+            scorer: d.scorer,
             at: d.at,
           })),
         };
@@ -223,6 +338,7 @@ export function postsResolvers(deps: {
     SearchHit: {
       post: (hit: SearchHitValue, _: unknown, ctx: SubgraphContext) =>
         hit.postId === null ? null : loaders(ctx).post.load(hit.postId),
+      sentimentClass: (hit: SearchHitValue) => sentimentClass(hit.sentiment),
     },
     Account: {
       // Any account id is a valid reference: its posts are read for the caller's org only.
@@ -243,6 +359,16 @@ export function postsResolvers(deps: {
           },
         };
       },
+      async sentiment(account: { id: string }, args: SentimentSeriesInput, ctx: SubgraphContext) {
+        const series = await checkSeries(args, sentiment);
+        const buckets = await accountSentimentLoader(ctx, series).load(account.id);
+        return {
+          granularity: series.granularity,
+          timeZone: series.timeZone,
+          total: sentimentSummary(addCounts(buckets)),
+          buckets: buckets.map((b) => ({ start: b.start, sentiment: sentimentSummary(b) })),
+        };
+      },
     },
     PostConnection: {
       nodes: async (c: ConnectionValue, _: unknown, ctx: SubgraphContext) =>
@@ -259,10 +385,21 @@ export function postsResolvers(deps: {
       __resolveReference: (ref: { id: string }, ctx: SubgraphContext) =>
         loaders(ctx).post.load(ref.id),
       account: (post: Post) => accountReference(post.accountId),
-      comments: (post: Post, args: { first: number }, ctx: SubgraphContext) =>
-        commentLoader(ctx, checkFirst('first', args.first)).load(post.id),
+      comments: (
+        post: Post,
+        args: { first: number; sentiment?: SentimentFilterInput | null },
+        ctx: SubgraphContext,
+      ) =>
+        commentLoader(
+          ctx,
+          checkFirst('first', args.first),
+          checkSentimentFilter(args.sentiment),
+        ).load(post.id),
+      sentiment: async (post: Post, _: unknown, ctx: SubgraphContext) =>
+        sentimentSummary(await loaders(ctx).postSentiment.load(post.id)),
     },
     Comment: {
+      sentimentClass: (comment: Comment) => sentimentClass(comment.sentiment),
       post: (comment: Comment, _: unknown, ctx: SubgraphContext) =>
         comment.postId === null ? null : loaders(ctx).post.load(comment.postId),
     },

@@ -15,6 +15,7 @@ import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import { createClickHouseSearch } from '../../lib/search/clickhouse.search.ts';
 import type { EventInput } from '../../schema/event-envelope.ts';
 import { createTextConsumer } from '../../ingest/pipeline/text.consumer.ts';
+import { createVaderScorer } from '../../lib/sentiment/vader.sentiment.ts';
 import { createPostsSubgraph } from './server.ts';
 import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
 
@@ -94,7 +95,11 @@ async function ingest(orgId: string, events: EventInput[]): Promise<void> {
     'events',
     events.map((e) => eventRow(orgId, e)),
   );
-  const text = createTextConsumer({ olap, search: createClickHouseSearch(olap) });
+  const text = createTextConsumer({
+    olap,
+    search: createClickHouseSearch(olap),
+    sentiment: { scorer: createVaderScorer(), batchSize: 64 },
+  });
   await text.handleBatch({
     topic: 'events',
     partition: 0,

@@ -6,6 +6,7 @@ import type { Olap } from '../../lib/olap/olap.port.ts';
 import type { SearchIndex } from '../../lib/search/search.port.ts';
 import { postsResolvers } from './posts.resolvers.ts';
 import { createPostsStore } from './posts.store.ts';
+import { createSentimentStore } from './sentiment.store.ts';
 
 export interface PostsDeps {
   olap: Olap;
@@ -21,6 +22,7 @@ export function createPostsSubgraph(deps: PostsDeps): SubgraphServer {
     name: 'posts',
     resolvers: postsResolvers({
       store: createPostsStore(deps.olap),
+      sentiment: createSentimentStore(deps.olap),
       ...(deps.search && { search: deps.search }),
       ...(deps.logger && { logger: deps.logger }),
     }),
