@@ -169,6 +169,7 @@ export function checkSentimentFilter(
 async function checkSeries(
   args: SentimentSeriesInput,
   zones: SentimentStore,
+  organisationZone: string,
 ): Promise<SentimentSeriesArgs> {
   const range = checkRange(args.range)!;
   const bucketMs = args.granularity === 'hour' ? 3_600_000 : 86_400_000;
@@ -176,7 +177,7 @@ async function checkSeries(
   if (Math.ceil((range.to - range.from) / bucketMs) > MAX_SENTIMENT_BUCKETS) {
     throw badInput(`range holds more than ${MAX_SENTIMENT_BUCKETS} ${args.granularity} buckets`);
   }
-  const timeZone = args.timeZone == null ? 'UTC' : await zones.timeZone(args.timeZone);
+  const timeZone = await zones.timeZone(args.timeZone ?? organisationZone);
   if (timeZone === null) {
     throw badInput(
       `timeZone must be an IANA time zone such as Europe/Paris, got "${args.timeZone}"`,
@@ -360,7 +361,7 @@ export function postsResolvers(deps: {
         };
       },
       async sentiment(account: { id: string }, args: SentimentSeriesInput, ctx: SubgraphContext) {
-        const series = await checkSeries(args, sentiment);
+        const series = await checkSeries(args, sentiment, ctx.caller.timeZone);
         const buckets = await accountSentimentLoader(ctx, series).load(account.id);
         return {
           granularity: series.granularity,
