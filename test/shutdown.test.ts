@@ -85,7 +85,12 @@ describe('shutdown on SIGTERM', () => {
       dataDir,
       apiKey: KEY,
       // Room for the whole burst below, so every query is admitted rather than refused.
-      env: { LOUPE_GATEWAY_MAX_IN_FLIGHT: '64', LOUPE_SHUTDOWN_GRACE_MS: String(GRACE_MS) },
+      // A drain long enough for the whole burst on a busy machine, still inside the grace.
+      env: {
+        LOUPE_GATEWAY_MAX_IN_FLIGHT: '64',
+        LOUPE_SHUTDOWN_GRACE_MS: String(GRACE_MS),
+        LOUPE_DRAIN_MS: String(GRACE_MS - 2000),
+      },
     });
     return product;
   };
@@ -106,8 +111,10 @@ describe('shutdown on SIGTERM', () => {
         (error: unknown): Reply<LikesData> => ({ status: 0, errors: [{ message: String(error) }] }),
       ),
     );
-    // The first answer means every query of the burst has long been sent: the rest are in flight.
+    // The first answer, and a moment more, mean every query of the burst has reached the server
+    // (a query that arrives after SIGTERM is rightly refused): the rest are in flight.
     await Promise.race(burst);
+    await new Promise((r) => setTimeout(r, 300));
     killedAt = Date.now();
     const stopped = running.stop('SIGTERM');
     const replies = await Promise.all(burst);
