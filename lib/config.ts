@@ -118,6 +118,8 @@ const envSchema = z.object({
   LOUPE_GATEWAY_MAX_IN_FLIGHT: bound.default(8),
   LOUPE_SUBGRAPH_MAX_IN_FLIGHT: bound.default(32),
   LOUPE_INGEST_MAX_IN_FLIGHT: bound.default(16),
+  /** Audience buckets standing for fewer people are suppressed (Meta's rule: 100); 0 shows all. */
+  LOUPE_AUDIENCE_MIN_BUCKET: z.coerce.number().int().min(0).max(1_000_000).default(100),
 });
 
 /** What bounds one HTTP door: work in flight, a short queue, a deadline, and its drain. */
@@ -162,6 +164,8 @@ export interface LoupeConfig {
   };
   /** Shutdown grace, and the bounds of every HTTP door. */
   serving: { shutdownGraceMs: number; limits: Record<Door, ServerLimits> };
+  /** See `subgraphs/audience/audience-buckets.ts`. */
+  audience: { minBucket: number };
 }
 
 export class ConfigError extends Error {
@@ -242,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ingest: limits(e.LOUPE_INGEST_MAX_IN_FLIGHT),
       },
     },
+    audience: { minBucket: e.LOUPE_AUDIENCE_MIN_BUCKET },
   };
 }
 

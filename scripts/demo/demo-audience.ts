@@ -1,5 +1,5 @@
-// Weekly audience snapshots: shares (each dimension sums to 1) skewed the way each platform's
-// audience is, shifted towards each brand's home city, drifting a little from week to week.
+// Daily audience snapshots: shares (each dimension sums to 1) skewed the way each platform's
+// audience is, shifted towards each brand's home city, drifting a little from day to day.
 import type { EventInput } from '../../schema/event-envelope.ts';
 import type { Brand, SocialPlatform } from './demo-accounts.ts';
 import { normal, type Rng } from './demo-random.ts';

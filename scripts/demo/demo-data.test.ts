@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeIssues, eventInputSchema, type EventInput } from '../../schema/event-envelope.ts';
-import { demoAccounts, demoTraffic, generateDemoHistory, MAX_BATCH_SIZE } from './demo-data.ts';
+import {
+  demoAccounts,
+  demoTraffic,
+  generateDemoHistory,
+  HANDLE_CHANGE,
+  MAX_BATCH_SIZE,
+} from './demo-data.ts';
 
 const DAY = 86_400_000;
 // An odd instant, so nothing lines up with day or hour boundaries by luck.
@@ -89,14 +95,14 @@ describe('demo history', () => {
     expect(ofType('post').some((p) => p.action === 'updated')).toBe(true);
   });
 
-  it('covers every account: social accounts post and are profiled daily, weekly audiences', () => {
+  it('covers every account: social accounts post, and are profiled with their audience daily', () => {
     const accounts = demoAccounts(SEED);
     expect(accounts).toHaveLength(25);
     for (const account of accounts.filter((a) => a.platform !== 'app')) {
       const mine = events.filter((e) => e.accountId === account.id);
       expect(mine.filter((e) => e.type === 'post').length).toBeGreaterThan(3);
       expect(mine.filter((e) => e.type === 'profile').length).toBeGreaterThanOrEqual(89);
-      expect(mine.filter((e) => e.type === 'audience').length).toBeGreaterThanOrEqual(12);
+      expect(mine.filter((e) => e.type === 'audience').length).toBeGreaterThanOrEqual(89);
     }
     expect(ofType('app').every((e) => e.accountId === 'app-northwind')).toBe(true);
   });
@@ -178,6 +184,22 @@ describe('demo history', () => {
       ).length;
       expect(end.postCount - begin.postCount, accountId).toBe(between);
     }
+  });
+
+  it('changes one handle once, HANDLE_CHANGE.daysAgo days ago, to the tracked one', () => {
+    const handles = ofType('profile')
+      .filter((p) => p.accountId === HANDLE_CHANGE.accountId)
+      .map((p) => p.handle);
+    const changes = handles.filter((h, i) => i > 0 && h !== handles[i - 1]);
+    expect(changes).toEqual([
+      demoAccounts(SEED).find((a) => a.id === HANDLE_CHANGE.accountId)?.handle,
+    ]);
+    expect(handles[0]).toBe(HANDLE_CHANGE.previous);
+    expect(handles.length - handles.indexOf(changes[0]!)).toBeGreaterThanOrEqual(
+      HANDLE_CHANGE.daysAgo,
+    );
+    const others = ofType('profile').filter((p) => p.accountId !== HANDLE_CHANGE.accountId);
+    expect(others.every((p) => p.handle !== HANDLE_CHANGE.previous)).toBe(true);
   });
 
   it('reports audience shares that sum to about 1 per dimension', () => {

@@ -72,6 +72,12 @@ export interface DemoHistory {
 /** Where the story has its moments, in local days before `now`. */
 const OUTAGE_DAYS_AGO = 19;
 const OUTAGE_HOURS: readonly [number, number] = [7, 12.5];
+/** One rebrand, so profile history has a handle change: the old handle until that day. */
+export const HANDLE_CHANGE = {
+  accountId: `ig-${MAIN_BRAND}`,
+  previous: 'northwind.coffee.co',
+  daysAgo: 30,
+} as const;
 const VIRAL_PLANS: readonly { accountId: string; daysAgo: number; factor: number }[] = [
   { accountId: 'tt-northwind', daysAgo: 33, factor: 40 },
   { accountId: 'ig-bluebird', daysAgo: 61, factor: 25 },
@@ -155,6 +161,7 @@ function* historyBatches(
   const firstDay = localDayOf(start);
   const lastDay = localDayOf(now);
   const outageDay = lastDay - OUTAGE_DAYS_AGO;
+  const renameDay = lastDay - HANDLE_CHANGE.daysAgo;
   const out = new HistoryWriter(start, now);
   const models = accountModels(accounts);
   const users = appUserWeights();
@@ -185,8 +192,9 @@ function* historyBatches(
         if (post.viral) state.bump += 0.004 * audienceOf(post);
       }
       state.postCount += posts.length;
-      writeProfile(out, seed, model, state, day, day === outageDay);
-      if (weekdayOf(day) === 1) writeAudience(out, seed, model, day);
+      const renamed = model.account.id !== HANDLE_CHANGE.accountId || day >= renameDay;
+      writeProfile(out, seed, model, state, day, day === outageDay, renamed);
+      writeAudience(out, seed, model, day);
       writeMentions(out, seed, model, day, day === outageDay);
     }
     writeAppDay(out, seed, users, day, day - firstDay, day === outageDay, ownRecent);
@@ -354,6 +362,7 @@ function writeProfile(
   state: AccountState,
   day: number,
   outage: boolean,
+  renamed: boolean,
 ): void {
   const rng = rngFor(seed, `${model.account.id}|profile|${day}`);
   state.followers = state.followers * (1 + state.growth + 0.0012 * normal(rng)) + state.bump;
@@ -365,7 +374,7 @@ function writeProfile(
   out.add(at, {
     ...common(model, `${model.account.id}:${ymd(day)}:profile`, at),
     type: 'profile',
-    handle: model.account.handle,
+    handle: renamed ? model.account.handle : HANDLE_CHANGE.previous,
     displayName: model.account.displayName,
     followers: Math.max(0, Math.round(state.followers)),
     following: state.following,

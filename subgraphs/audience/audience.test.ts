@@ -17,6 +17,7 @@ import { createChdbOlap } from '../../lib/olap/chdb.olap.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import type { EventInput, Platform } from '../../schema/event-envelope.ts';
+import { toEventRow } from '../../ingest/pipeline/event-rows.ts';
 import { createAudienceSubgraph } from './server.ts';
 import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
 
@@ -32,25 +33,6 @@ let keyB: string;
 let orgA: string;
 /** Statements run since the last reset, per store: the round trips a request cost. */
 const calls = { olap: 0, meta: 0 };
-
-/** The row the OLAP sink writes for an event (ingest/pipeline/event-rows.ts), built here by hand. */
-function eventRow(orgId: string, event: EventInput) {
-  return {
-    org_id: orgId,
-    account_id: event.accountId,
-    event_id: event.id,
-    type: event.type,
-    platform: event.platform,
-    post_id: '',
-    user_id: '',
-    occurred_at: Date.parse(event.occurredAt),
-    received_at: Date.parse(event.occurredAt) + 1000,
-    metric_names: [],
-    metric_modes: [],
-    metric_values: [],
-    payload: JSON.stringify(event),
-  };
-}
 
 let eventSeq = 0;
 function profile(accountId: string, at: number, followers: number, handle = `@${accountId}`) {
@@ -88,7 +70,7 @@ function audience(
 async function insertEvents(orgId: string, events: EventInput[]) {
   await olap.insert(
     'events',
-    events.map((e) => eventRow(orgId, e)),
+    events.map((event) => toEventRow({ orgId, receivedAt: Date.parse(event.occurredAt), event })),
   );
 }
 
@@ -109,8 +91,8 @@ beforeAll(async () => {
   olap = createChdbOlap({ dataDir: await mkdtemp(join(tmpdir(), 'loupe-audience-')) });
   await applyOlapSchema(olap);
   // Unmerged parts keep several snapshots per account: readers must already pick the latest.
-  await olap.command('SYSTEM STOP MERGES profiles');
-  await olap.command('SYSTEM STOP MERGES audience');
+  await olap.command('SYSTEM STOP MERGES profile_snapshots');
+  await olap.command('SYSTEM STOP MERGES audience_snapshots');
   meta = await createPgliteMeta();
   await migrate(meta);
   orgA = await createOrganisation(meta, 'A');
@@ -130,6 +112,8 @@ beforeAll(async () => {
   // Newest profile first, then an older one arriving late (a separate part): the newest wins.
   await insertEvents(orgA, [
     profile('ig-shop', T0 + 2 * HOUR, 1500, '@shop'),
+    // The followers behind the audience snapshot at T0.
+    profile('ig-shop', T0 - 2 * HOUR, 1000, '@first-shop'),
     audience('ig-shop', T0, {
       age: { '18-24': 30, '25-34': 50, '35-44': 20 },
       gender: { female: 60, male: 40 },
@@ -165,11 +149,14 @@ beforeAll(async () => {
       return meta.query<T>(sql, params);
     },
   };
-  const subgraph = createAudienceSubgraph({
-    olap: countingOlap,
-    meta: countingMeta,
-    authenticate: createApiKeyAuthenticator(meta),
-  });
+  const subgraph = createAudienceSubgraph(
+    {
+      olap: countingOlap,
+      meta: countingMeta,
+      authenticate: createApiKeyAuthenticator(meta),
+    },
+    { minBucket: 100 },
+  );
   served = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
@@ -225,8 +212,8 @@ const ACCOUNT = /* GraphQL */ `
 
 interface Bucket {
   key: string;
-  value: number;
-  share: number;
+  value: number | null;
+  share: number | null;
 }
 interface AccountData {
   account: {
@@ -346,7 +333,8 @@ describe('audience subgraph over HTTP', () => {
     expect(reply.data?.account).toMatchObject({
       platform: 'FACEBOOK',
       profile: { handle: '@b-shop', followers: 5 },
-      audience: { interests: [{ key: 'chess', value: 2, share: 1 }], age: [], country: [] },
+      // Two of its five followers: suppressed.
+      audience: { interests: [{ key: 'chess', value: null, share: null }], age: [], country: [] },
     });
     expect((await gql<AccountData>(keyB, ACCOUNT, { id: 'x-shop' })).data).toEqual({
       account: null,
@@ -373,12 +361,15 @@ describe('audience subgraph over HTTP', () => {
       ...olap,
       query: () => Promise.reject(new Error('chdb: /var/lib/secret/path is corrupt')),
     };
-    const subgraph = createAudienceSubgraph({
-      olap: broken,
-      meta,
-      authenticate: async () => ({ orgId: orgA, timeZone: 'UTC' }),
-      logger: createLogger('silent'),
-    });
+    const subgraph = createAudienceSubgraph(
+      {
+        olap: broken,
+        meta,
+        authenticate: async () => ({ orgId: orgA, timeZone: 'UTC' }),
+        logger: createLogger('silent'),
+      },
+      { minBucket: 100 },
+    );
     const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
     try {
       const reply = await gql<AccountData>(

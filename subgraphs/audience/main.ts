@@ -8,5 +8,5 @@ export function startAudienceSubgraph(
   config: LoupeConfig,
   deps: AudienceDeps,
 ): Promise<ServedGraphQL> {
-  return serveSubgraph(config, 'audience', createAudienceSubgraph(deps));
+  return serveSubgraph(config, 'audience', createAudienceSubgraph(deps, config.audience));
 }

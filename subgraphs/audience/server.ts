@@ -14,10 +14,22 @@ export interface AudienceDeps {
   logger?: Logger;
 }
 
-export function createAudienceSubgraph(deps: AudienceDeps): SubgraphServer {
+export interface AudienceOptions {
+  /** Audience buckets standing for fewer people are suppressed (LOUPE_AUDIENCE_MIN_BUCKET). */
+  minBucket: number;
+}
+
+export function createAudienceSubgraph(
+  deps: AudienceDeps,
+  options: AudienceOptions,
+): SubgraphServer {
   return createSubgraphServer({
     name: 'audience',
-    resolvers: audienceResolvers({ meta: deps.meta, store: createAudienceStore(deps.olap) }),
+    resolvers: audienceResolvers({
+      meta: deps.meta,
+      store: createAudienceStore(deps.olap),
+      minBucket: options.minBucket,
+    }),
     authenticate: deps.authenticate,
     logger: deps.logger,
   });
