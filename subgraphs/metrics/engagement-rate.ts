@@ -49,3 +49,17 @@ export function engagementRate(
     points: engagements.points.map((p, i) => ({ at: p.at, value: ratio(p.value, levels[i] ?? 0) })),
   };
 }
+
+/**
+ * Growth of a lifetime total: each bucket's change over the level at its start, and the range's
+ * total change over the level before it.
+ */
+export function growthRate(series: MetricSeries): EngagementRate {
+  let level = series.startLevel;
+  const points = series.points.map((p) => {
+    const value = ratio(p.value, level);
+    level += p.value;
+    return { at: p.at, value };
+  });
+  return { total: ratio(series.total, series.startLevel), points };
+}

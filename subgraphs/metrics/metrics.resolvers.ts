@@ -25,6 +25,7 @@ import type { GroupBy } from './series.sql.ts';
 import {
   BASIS_METRIC,
   engagementRate,
+  growthRate,
   type EngagementRate,
   type RateBasis,
 } from './engagement-rate.ts';
@@ -329,6 +330,7 @@ function withPrevious(series: MetricSeries, before: MetricSeries | undefined, ti
 function withLocal(series: MetricSeries, timeZone: string) {
   return {
     ...series,
+    growthRate: () => growthRate(series),
     points: series.points.map((p) => ({ ...p, localStart: localIso(p.at, timeZone) })),
   };
 }

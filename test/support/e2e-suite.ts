@@ -450,6 +450,76 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
       expect(rates.reach!.points.every((p) => p.value === null)).toBe(true);
     });
 
+    test('follower growth: the net change and the growth rate per bucket equal a recount', async () => {
+      const snapshots = batch.events
+        .flatMap((e) =>
+          e.type === 'profile' ? [{ at: Date.parse(e.occurredAt), n: e.followers }] : [],
+        )
+        .sort((a, b) => a.at - b.at);
+      const levelBefore = (t: number) => snapshots.filter((s) => s.at < t).at(-1)?.n ?? 0;
+      // From before the first snapshot (nothing to grow from), and from a week in.
+      for (const start of [from, from + 7 * 86_400_000 + 1234]) {
+        const { body } = await graphql<{
+          account: {
+            metrics: {
+              series: {
+                startLevel: number;
+                points: { at: string; value: number }[];
+                growthRate: { total: number | null; points: { value: number | null }[] };
+              }[];
+            };
+          };
+        }>(
+          DEMO_KEY,
+          `
+            query ($id: ID!, $from: DateTime!, $to: DateTime!) {
+              account(id: $id) {
+                metrics(range: { from: $from, to: $to }, granularity: WEEK, metrics: [FOLLOWERS]) {
+                  series {
+                    startLevel
+                    points {
+                      at
+                      value
+                    }
+                    growthRate {
+                      total
+                      points {
+                        value
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          `,
+          {
+            id: batch.accountId,
+            from: new Date(start).toISOString(),
+            to: new Date(to).toISOString(),
+          },
+        );
+        expect(body.errors).toBeUndefined();
+        const followers = body.data!.account.metrics.series[0]!;
+        const starts = followers.points.map((p, i) => (i === 0 ? start : Date.parse(p.at)));
+        const ends = [...starts.slice(1), to];
+        expect(followers.startLevel).toBe(levelBefore(start));
+        followers.points.forEach((p, i) => {
+          const change = levelBefore(ends[i]!) - levelBefore(starts[i]!);
+          expect(p.value).toBe(change);
+          const base = levelBefore(starts[i]!);
+          const rate = followers.growthRate.points[i]!.value;
+          if (base > 0) expect(rate).toBeCloseTo(change / base, 12);
+          else expect(rate).toBeNull();
+        });
+        const base = levelBefore(start);
+        if (base > 0) {
+          expect(followers.growthRate.total).toBeCloseTo((levelBefore(to) - base) / base, 12);
+        } else {
+          expect(followers.growthRate.total).toBeNull();
+        }
+      }
+    });
+
     test('the granularity defaults to DAY', async () => {
       const { body } = await graphql<{
         account: { metrics: { granularity: string; series: unknown[] } };
