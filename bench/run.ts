@@ -20,6 +20,7 @@ const BENCHES: Record<string, BenchEntry> = {
   dashboard: { file: 'dashboard.bench.ts' },
   freshness: { file: 'freshness.bench.ts' },
   overload: { file: 'overload.bench.ts' },
+  posts: { file: 'posts.bench.ts' },
 };
 
 let busBaseline = NaN;

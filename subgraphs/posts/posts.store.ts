@@ -114,6 +114,12 @@ function toPost(r: PostRow): Post {
 export interface PostsStore {
   /** One page per account, in the order asked, newest first. */
   pages(orgId: string, accountIds: readonly string[], args: PostPageArgs): Promise<PostPage[]>;
+  /** The posts of all the given accounts together, newest first (ties by id, descending). */
+  feed(
+    orgId: string,
+    accountIds: readonly string[],
+    args: { first: number; after?: PostPosition },
+  ): Promise<PostPage>;
   /** Posts per account in the range, in the order asked. */
   counts(orgId: string, accountIds: readonly string[], range: PublishedRange): Promise<number[]>;
   /** One answer per id, in the order asked; null for posts the organisation does not have. */
@@ -156,6 +162,26 @@ export function createPostsStore(olap: Olap): PostsStore {
         const posts = byAccount.get(id) ?? [];
         return { nodes: posts.slice(0, args.first), hasMore: posts.length > args.first };
       });
+    },
+
+    async feed(orgId, accountIds, args) {
+      const afterCursor = args.after
+        ? `(published_at, post_id) < (fromUnixTimestamp64Milli({afterAt:Int64}, 'UTC'), {afterId:String})`
+        : '1';
+      const rows = await olap.query<PostRow>(
+        `SELECT ${POST_COLUMNS} FROM (${LATEST_OF_ACCOUNTS})
+         WHERE ${afterCursor}
+         ORDER BY published_at DESC, post_id DESC
+         LIMIT {limit:UInt32}`,
+        {
+          ...rangeParams(orgId, accountIds, {}),
+          afterAt: args.after?.publishedAt ?? 0,
+          afterId: args.after?.id ?? '',
+          limit: args.first + 1,
+        },
+      );
+      const posts = rows.map(toPost);
+      return { nodes: posts.slice(0, args.first), hasMore: posts.length > args.first };
     },
 
     async counts(orgId, accountIds, range) {

@@ -4,6 +4,8 @@ import { createSubgraphServer, type SubgraphServer } from '../../lib/graphql/sub
 import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import type { SearchIndex } from '../../lib/search/search.port.ts';
+import { postAnalyticsResolvers } from './post-analytics.resolvers.ts';
+import { createPostAnalyticsStore } from './post-analytics.store.ts';
 import { postsResolvers } from './posts.resolvers.ts';
 import { createPostsStore } from './posts.store.ts';
 import { createSentimentStore } from './sentiment.store.ts';
@@ -18,14 +20,27 @@ export interface PostsDeps {
 }
 
 export function createPostsSubgraph(deps: PostsDeps): SubgraphServer {
+  const store = createPostsStore(deps.olap);
+  const sentiment = createSentimentStore(deps.olap);
+  const posts = postsResolvers({
+    store,
+    sentiment,
+    ...(deps.search && { search: deps.search }),
+    ...(deps.logger && { logger: deps.logger }),
+  });
+  const analytics = postAnalyticsResolvers({
+    store,
+    analytics: createPostAnalyticsStore(deps.olap),
+    timeZone: (name) => sentiment.timeZone(name),
+  });
   return createSubgraphServer({
     name: 'posts',
-    resolvers: postsResolvers({
-      store: createPostsStore(deps.olap),
-      sentiment: createSentimentStore(deps.olap),
-      ...(deps.search && { search: deps.search }),
-      ...(deps.logger && { logger: deps.logger }),
-    }),
+    resolvers: {
+      ...posts,
+      ...analytics,
+      Query: { ...posts.Query, ...analytics.Query },
+      Post: { ...posts.Post, ...analytics.Post },
+    },
     authenticate: deps.authenticate,
     logger: deps.logger,
   });
