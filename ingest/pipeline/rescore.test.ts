@@ -2,7 +2,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BusBatch } from '../../lib/bus/bus.port.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createChdbOlap } from '../../lib/olap/chdb.olap.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
@@ -14,6 +13,7 @@ import { createVaderScorer } from '../../lib/sentiment/vader.sentiment.ts';
 import type { EventInput } from '../../schema/event-envelope.ts';
 import { rescoreTexts, type RescoreProgress } from './rescore.ts';
 import { createTextConsumer } from './text.consumer.ts';
+import { eventsBatch } from '../../test/support/events-batch.ts';
 
 const T0 = Date.UTC(2026, 3, 1, 9, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -62,18 +62,7 @@ async function ingest(orgId: string, events: EventInput[], scorer: SentimentScor
     sentiment: { scorer, batchSize: 64 },
     logger,
   });
-  const batch: BusBatch = {
-    topic: 'events',
-    partition: 0,
-    messages: events.map((event, offset) => ({
-      topic: 'events',
-      partition: 0,
-      offset,
-      key: orgId,
-      value: JSON.stringify({ orgId, receivedAt: T0, event }),
-    })),
-  };
-  await consumer.handleBatch(batch);
+  await consumer.handleBatch(eventsBatch(orgId, events, T0));
 }
 
 async function stored(orgId: string) {

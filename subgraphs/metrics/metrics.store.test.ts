@@ -2,35 +2,20 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BusBatch } from '../../lib/bus/bus.port.ts';
 import { createChdbOlap } from '../../lib/olap/chdb.olap.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import { createOlapSink } from '../../ingest/pipeline/olap-sink.consumer.ts';
 import type { MessageOutcome } from '../../ingest/pipeline/outcome.ts';
-import { METRICS, type EventEnvelope } from '../../schema/event-envelope.ts';
+import { METRICS } from '../../schema/event-envelope.ts';
 import { knownBatch } from '../../test/support/known-batch.ts';
 import { distinctUsers, recount, type Grain } from '../../test/support/recount.ts';
 import { createMetricsStore, readAccountSeries } from './metrics.store.ts';
+import { eventsBatch } from '../../test/support/events-batch.ts';
 
 const END = Date.UTC(2026, 2, 3, 17, 30);
 const batch = knownBatch({ end: END, hours: 24 * 40, size: 1500 });
 const ORG = 'org-store-test';
-
-function asBusBatch(envelopes: EventEnvelope[], extra: string[] = []): BusBatch {
-  const values = [...envelopes.map((e) => JSON.stringify(e)), ...extra];
-  return {
-    topic: 'events',
-    partition: 0,
-    messages: values.map((value, offset) => ({
-      topic: 'events',
-      partition: 0,
-      offset,
-      key: 'k',
-      value,
-    })),
-  };
-}
 
 describe('metrics store over chDB', () => {
   let olap: Olap;
@@ -40,14 +25,14 @@ describe('metrics store over chDB', () => {
     olap = createChdbOlap({ dataDir: await mkdtemp(join(tmpdir(), 'loupe-metrics-')) });
     await applyOlapSchema(olap);
     const sink = createOlapSink({ olap });
-    const envelopes = batch.events.map((event) => ({ orgId: ORG, receivedAt: END, event }));
-    const first = await sink.handleBatch(asBusBatch(envelopes, ['{"not":"an envelope"}']));
+    const { events } = batch;
+    const first = await sink.handleBatch(eventsBatch(ORG, events, END, ['{"not":"an envelope"}']));
     expect(first.inserted).toBe(batch.events.length);
     letters.push(...first.outcomes);
     // Redelivery of the same batch, and of half of it in another split: nothing changes.
-    const again = await sink.handleBatch(asBusBatch(envelopes));
-    expect(again).toEqual({ inserted: 0, duplicates: envelopes.length, outcomes: [] });
-    await sink.handleBatch(asBusBatch(envelopes.slice(0, envelopes.length / 2)));
+    const again = await sink.handleBatch(eventsBatch(ORG, events, END));
+    expect(again).toEqual({ inserted: 0, duplicates: events.length, outcomes: [] });
+    await sink.handleBatch(eventsBatch(ORG, events.slice(0, events.length / 2), END));
   });
   afterAll(() => olap.close());
 

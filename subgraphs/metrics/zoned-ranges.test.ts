@@ -17,6 +17,7 @@ import { knownBatch, seeded } from '../../test/support/known-batch.ts';
 import { localClock, localLabel } from '../../test/support/local-label.ts';
 import { distinctUsersIn, recountBy } from '../../test/support/recount.ts';
 import { createMetricsStore, readAccountSeries } from './metrics.store.ts';
+import { eventsBatch } from '../../test/support/events-batch.ts';
 
 const ORG = 'org-zoned-test';
 // Late February to mid-November 2026: both of Los Angeles' DST changes (8 March, 1 November).
@@ -135,18 +136,7 @@ describe('metrics over exact ranges in time zones', () => {
     olap = createChdbOlap({ dataDir: await mkdtemp(join(tmpdir(), 'loupe-zoned-')) });
     await applyOlapSchema(olap);
     const sink = createOlapSink({ olap });
-    const envelopes = events.map((event) => ({ orgId: ORG, receivedAt: Date.now(), event }));
-    await sink.handleBatch({
-      topic: 'events',
-      partition: 0,
-      messages: envelopes.map((e, offset) => ({
-        topic: 'events',
-        partition: 0,
-        offset,
-        key: 'k',
-        value: JSON.stringify(e),
-      })),
-    });
+    await sink.handleBatch(eventsBatch(ORG, events));
   }, 60_000);
   afterAll(() => olap.close());
 

@@ -18,6 +18,7 @@ import { createTextConsumer } from '../../ingest/pipeline/text.consumer.ts';
 import { createVaderScorer } from '../../lib/sentiment/vader.sentiment.ts';
 import { createPostsSubgraph } from './server.ts';
 import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
+import { eventsBatch } from '../../test/support/events-batch.ts';
 
 const T0 = Date.UTC(2026, 4, 1, 0, 0);
 const HOUR = 3_600_000;
@@ -100,17 +101,7 @@ async function ingest(orgId: string, events: EventInput[]): Promise<void> {
     search: createClickHouseSearch(olap),
     sentiment: { scorer: createVaderScorer(), batchSize: 64 },
   });
-  await text.handleBatch({
-    topic: 'events',
-    partition: 0,
-    messages: events.map((event, offset) => ({
-      topic: 'events',
-      partition: 0,
-      offset,
-      key: event.accountId,
-      value: JSON.stringify({ orgId, receivedAt: T0, event }),
-    })),
-  });
+  await text.handleBatch(eventsBatch(orgId, events, T0));
 }
 
 function gql<T = Record<string, unknown>>(

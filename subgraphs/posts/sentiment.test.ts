@@ -22,6 +22,7 @@ import type { EventInput } from '../../schema/event-envelope.ts';
 import { rngFor, pick, intBetween, chance } from '../../scripts/demo/demo-random.ts';
 import { postGraphQL } from '../../test/support/graphql-http.ts';
 import { createPostsSubgraph } from './server.ts';
+import { eventsBatch } from '../../test/support/events-batch.ts';
 
 const T0 = Date.UTC(2026, 5, 1, 0, 0);
 const HOUR = 3_600_000;
@@ -101,17 +102,7 @@ async function ingest(orgId: string, events: EventInput[]): Promise<void> {
     sentiment: { scorer: createVaderScorer(), batchSize: 64 },
   });
   for (const e of events) if (e.type === 'comment') sent.push({ orgId, event: e });
-  await text.handleBatch({
-    topic: 'events',
-    partition: 0,
-    messages: events.map((event, offset) => ({
-      topic: 'events',
-      partition: 0,
-      offset,
-      key: event.accountId,
-      value: JSON.stringify({ orgId, receivedAt: T0, event }),
-    })),
-  });
+  await text.handleBatch(eventsBatch(orgId, events, T0));
 }
 
 // --- the recount ---------------------------------------------------------------------------
