@@ -60,7 +60,7 @@ interface AccountSelection {
 /** Widest range answered per grain, so one query cannot ask for millions of points. */
 const MAX_BUCKETS: Record<Granularity, number> = {
   hour: 24 * 93,
-  day: 3660,
+  day: 1830,
   week: 530,
   month: 600,
 };

@@ -87,7 +87,7 @@ export function createMetricsStore(deps: {
     const wanted = new Set<string>(q.metrics);
     for (const row of found) {
       if (row.kind === 'newest') {
-        if (row.delta > 0) newestEventAt = row.at;
+        newestEventAt = row.at;
         continue;
       }
       const { metric, g, at } = row;

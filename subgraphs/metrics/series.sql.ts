@@ -22,7 +22,7 @@ export interface SeriesQuery {
   timeZone: string;
   metrics: readonly MetricName[];
   groupBy: GroupBy;
-  /** Platform of each account, for `groupBy: 'platform'`. */
+  /** Platform of each account: what its engagements are, and its group for `groupBy: 'platform'`. */
   platforms?: ReadonlyMap<string, string>;
 }
 
@@ -30,7 +30,7 @@ export interface SeriesQuery {
  * `series` rows: one per metric, group and bucket start (`at`, ms), with the sum of changes
  * (`delta`), the change of lifetime totals (`level`) and the distinct users (`users`, meaningful
  * for app_events); `at` = -1 is the whole range, `at` = -2 the level just before it (`level`).
- * One `newest` row: the newest event time in the range as `at`, the number of events as `delta`.
+ * A `newest` row, when the range holds any event: the newest event time in the range as `at`.
  */
 export interface SeriesRow {
   kind: 'series' | 'newest';
@@ -59,12 +59,11 @@ export function seriesSql(
   const scope =
     `org_id = {org:String} AND account_id IN {accounts:Array(String)}` +
     (q.postId === undefined ? '' : ' AND post_id = {post:String}');
-  const group = {
-    none: "''",
-    account: 'account_id',
-    post: 'post_id',
-    platform: "transform(account_id, {accounts:Array(String)}, {platforms:Array(String)}, '')",
-  }[q.groupBy];
+  const platformOf =
+    "transform(account_id, {accounts:Array(String)}, {platforms:Array(String)}, '')";
+  const group = { none: "''", account: 'account_id', post: 'post_id', platform: platformOf }[
+    q.groupBy
+  ];
   const wantsUsers = q.metrics.includes('unique_users');
   const wantsEngagements = q.metrics.includes('engagements');
   // The stored metrics the answer needs: derived ones are made from others.
@@ -75,8 +74,6 @@ export function seriesSql(
       ...(wantsEngagements ? ENGAGEMENT_COMPONENTS : []),
     ]),
   ];
-  const platformOf =
-    "transform(account_id, {accounts:Array(String)}, {platforms:Array(String)}, '')";
   // A counter that is an engagement on its account's platform counts a second time, as one.
   const engaged = `has(multiIf(${PLATFORMS.map((p) => `${platformOf} = '${p}', {eng_${p}:Array(String)}`).join(', ')}, []), metric)`;
   const columns = `metric, ${group} AS g, account_id, post_id`;
