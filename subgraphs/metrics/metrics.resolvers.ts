@@ -206,10 +206,13 @@ export function metricsResolvers(deps: {
   /** The accounts a brand-wide query covers: the ids given, the platforms given, or all. */
   async function selectAccounts(ctx: SubgraphContext, selection: AccountSelection | null) {
     const { orgId } = ctx.caller;
-    const platforms = selection?.platforms?.map((p) => p.toLowerCase() as Platform);
+    // An empty list selects as an omitted one does: everything.
+    const platforms = selection?.platforms?.length
+      ? selection.platforms.map((p) => p.toLowerCase() as Platform)
+      : undefined;
     let tracked: TrackedAccount[];
     let untrackedIds: string[] = [];
-    if (selection?.ids) {
+    if (selection?.ids?.length) {
       if (selection.ids.length > MAX_ACCOUNTS) {
         throw badInput(`at most ${MAX_ACCOUNTS} account ids per query`);
       }

@@ -354,6 +354,19 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
           mine(metric) + theirs(metric),
         );
       }
+      // An empty id list narrows nothing: every tracked account, these two among them.
+      const everyone = await graphql<{ metrics: { groups: { account: { id: string } }[] } }>(
+        DEMO_KEY,
+        query,
+        {
+          ids: [],
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          by: 'ACCOUNT',
+        },
+      );
+      const ids = everyone.body.data?.metrics.groups.map((g) => g.account.id) ?? [];
+      expect(ids).toEqual(expect.arrayContaining([batch.accountId, other.accountId]));
       // Another organisation asking for the same ids gets nothing: it tracks none of them.
       const { body } = await graphql<{ metrics: { accounts: number; groups: unknown[] } }>(
         otherKey,
