@@ -230,10 +230,10 @@ function plannedPosts(seed: number, model: AccountModel, day: number, lastDay: n
     (v) => v.accountId === model.account.id && lastDay - v.daysAgo === day,
   );
   const posts = plan
-    ? postsOfDay(seed, model, day, { minCount: 1, viral: plan.factor })
-    : postsOfDay(seed, model, day);
+    ? postsOfDay(seed, model, day, { endDay: lastDay, minCount: 1, viral: plan.factor })
+    : postsOfDay(seed, model, day, { endDay: lastDay });
   if (model.account.id === `x-${MAIN_BRAND}` && day === lastDay - OUTAGE_DAYS_AGO) {
-    const [apology] = postsOfDay(seed, model, day, { minCount: 1 });
+    const [apology] = postsOfDay(seed, model, day, { endDay: lastDay, minCount: 1 });
     if (apology) {
       posts.push({
         ...apology,
@@ -475,10 +475,11 @@ export function demoTraffic(seed = DEFAULT_SEED): (now: number) => EventInput[] 
   const schedule = new Map<string, DemoPost[]>();
   let last: number | undefined;
 
-  const postsOn = (model: AccountModel, day: number) => {
+  // Campaigns run relative to today, as the history loaded today sees them.
+  const postsOn = (model: AccountModel, day: number, today: number) => {
     const key = `${model.account.id}|${day}`;
     let posts = schedule.get(key);
-    if (!posts) schedule.set(key, (posts = postsOfDay(seed, model, day)));
+    if (!posts) schedule.set(key, (posts = postsOfDay(seed, model, day, { endDay: today })));
     return posts;
   };
 
@@ -494,7 +495,7 @@ export function demoTraffic(seed = DEFAULT_SEED): (now: number) => EventInput[] 
     const events: EventInput[] = [];
     for (const model of models) {
       for (let day = today - 2; day <= today; day++) {
-        for (const post of postsOn(model, day)) {
+        for (const post of postsOn(model, day, today)) {
           if (post.publishedAt > now || post.publishedAt < now - 2 * DAY) continue;
           recent.push(post);
           if (post.publishedAt > since) {

@@ -19,6 +19,8 @@ import {
   type Rng,
 } from './demo-random.ts';
 import { editedCaption, postCaption } from './demo-texts.ts';
+import { slotAppeal } from './demo-timing.ts';
+import { campaignsOf } from './demo-trends.ts';
 
 export type EngagementMetric = Extract<EventInput, { type: 'engagement' }>['metric'];
 export type MediaType = NonNullable<Extract<EventInput, { type: 'post' }>['mediaType']>;
@@ -117,13 +119,6 @@ export interface DemoPost {
 
 // Brands post less at weekends; weekday indexes start on Sunday.
 const POSTING_BY_WEEKDAY = [0.5, 1.1, 1.15, 1.15, 1.1, 1, 0.6];
-// When each platform's audience engages, by the weekday a post goes out.
-const ENGAGEMENT_BY_WEEKDAY: Record<SocialPlatform, readonly number[]> = {
-  facebook: [0.9, 1, 1.05, 1.1, 1.05, 0.95, 0.85],
-  instagram: [1.15, 0.95, 1, 1.05, 1, 0.95, 1.1],
-  x: [0.75, 1.1, 1.1, 1.1, 1.1, 1, 0.75],
-  tiktok: [1.25, 0.95, 0.95, 0.95, 0.95, 1.1, 1.25],
-};
 /** Local posting hours with weights: social teams post around commutes, lunch and evenings. */
 const POSTING_HOURS: Record<SocialPlatform, Record<number, number>> = {
   facebook: { 8: 2, 9: 3, 10: 3, 12: 3, 13: 2, 15: 2, 18: 1 },
@@ -169,12 +164,13 @@ function finalsFor(
   platform: SocialPlatform,
   mediaType: MediaType,
   audience: number,
+  appeal: number,
 ): { finals: Partial<Record<EngagementMetric, number>>; clicks: number } {
   const r = Math.round;
   const video = mediaType === 'video';
   switch (platform) {
     case 'facebook': {
-      const likes = audience * 0.035 * logNormal(rng, 0.3);
+      const likes = audience * appeal * 0.035 * logNormal(rng, 0.3);
       return {
         finals: {
           reach: r(audience),
@@ -188,7 +184,7 @@ function finalsFor(
       };
     }
     case 'instagram': {
-      const likes = audience * 0.045 * logNormal(rng, 0.3);
+      const likes = audience * appeal * 0.045 * logNormal(rng, 0.3);
       return {
         finals: {
           reach: r(audience),
@@ -203,7 +199,7 @@ function finalsFor(
       };
     }
     case 'x': {
-      const likes = audience * 0.009 * logNormal(rng, 0.35);
+      const likes = audience * appeal * 0.009 * logNormal(rng, 0.35);
       return {
         finals: {
           impressions: r(audience),
@@ -216,7 +212,7 @@ function finalsFor(
       };
     }
     case 'tiktok': {
-      const likes = audience * 0.065 * logNormal(rng, 0.3);
+      const likes = audience * appeal * 0.065 * logNormal(rng, 0.3);
       return {
         finals: {
           views: r(audience),
@@ -273,21 +269,26 @@ function makePost(
   index: number,
   publishedAt: number,
   viral: number,
+  daysAgo: number,
 ): DemoPost {
   const id = `${model.account.id}-${ymd(day)}-${index}`;
   const rng = rngFor(seed, id);
   const { platform, brand } = model;
+  // Viral outliers stay off campaigns, so a trend is the campaign's own and not one lucky post.
+  const campaigns =
+    viral > 1 ? [] : campaignsOf(brand.key, daysAgo, rngFor(seed, `${id}|campaigns`));
   const media = pickMedia[platform](rng);
-  const content = postCaption(rng, { brand, platform }, media === 'link');
+  const content = postCaption(
+    rng,
+    { brand, platform, campaignTags: campaigns.map((c) => c.tag) },
+    media === 'link',
+  );
   const { rate, sigma } = AUDIENCE_RATE[platform];
   const audience =
-    model.followers *
-    rate *
-    logNormal(rng, sigma) *
-    (ENGAGEMENT_BY_WEEKDAY[platform][weekdayOf(day)] ?? 1) *
-    (MEDIA_BOOST[media] ?? 1) *
-    viral;
-  const { finals, clicks } = finalsFor(rng, platform, media, audience);
+    model.followers * rate * logNormal(rng, sigma) * (MEDIA_BOOST[media] ?? 1) * viral;
+  // The audience engages more in some local slots, and more (or less) with a campaign's tag.
+  const appeal = campaigns.reduce((a, c) => a * c.appeal(daysAgo), slotAppeal(publishedAt));
+  const { finals, clicks } = finalsFor(rng, platform, media, audience, appeal);
   const post: DemoPost = {
     id,
     model,
@@ -310,14 +311,15 @@ function makePost(
 }
 
 /**
- * The posts an account publishes on a local day, in time order. `minCount` forces a post on a day
- * the history has plans for; `viral` multiplies the first post's reach.
+ * The posts an account publishes on a local day, in time order. `endDay` is the local day the
+ * history ends on (campaigns run relative to it; the day itself when omitted); `minCount` forces a
+ * post on a day the history has plans for; `viral` multiplies the first post's reach.
  */
 export function postsOfDay(
   seed: number,
   model: AccountModel,
   day: number,
-  options: { minCount?: number; viral?: number } = {},
+  options: { endDay?: number; minCount?: number; viral?: number } = {},
 ): DemoPost[] {
   const rng = rngFor(seed, `${model.account.id}|posts|${day}`);
   const mean =
@@ -325,6 +327,7 @@ export function postsOfDay(
     model.brand.activity *
     (POSTING_BY_WEEKDAY[weekdayOf(day)] ?? 1);
   const count = Math.max(poisson(rng, mean), options.minCount ?? 0);
+  const daysAgo = (options.endDay ?? day) - day;
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const hour = pickPostingHour[model.platform](rng);
@@ -332,7 +335,7 @@ export function postsOfDay(
   }
   times.sort((a, b) => a - b);
   return times.map((t, i) =>
-    makePost(seed, model, day, i + 1, t, i === 0 ? (options.viral ?? 1) : 1),
+    makePost(seed, model, day, i + 1, t, i === 0 ? (options.viral ?? 1) : 1, daysAgo),
   );
 }
 

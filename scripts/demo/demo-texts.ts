@@ -122,6 +122,8 @@ const SUFFIXES = ['.brews', '_runs', 'eats', '.jpg', '_daily', 'writes', '.codes
 export interface TextContext {
   brand: Brand;
   platform: SocialPlatform;
+  /** Campaign hashtags the post carries on top of the usual ones. */
+  campaignTags?: readonly string[];
 }
 
 function product(rng: Rng, brand: Brand): string {
@@ -140,8 +142,8 @@ function fill(rng: Rng, template: string, brand: Brand): string {
     .replaceAll('{hashtag}', brand.hashtag);
 }
 
-function hashtags(rng: Rng, { brand, platform }: TextContext): string {
-  const tags = new Set<string>();
+function hashtags(rng: Rng, { brand, platform, campaignTags = [] }: TextContext): string {
+  const tags = new Set<string>(campaignTags);
   if (chance(rng, 0.7)) tags.add(`#${brand.hashtag}`);
   const extra = intBetween(rng, platform === 'x' ? 0 : 1, platform === 'instagram' ? 4 : 2);
   for (let i = 0; i < extra; i++) tags.add(pick(rng, HASHTAGS));
