@@ -1,7 +1,7 @@
 // The per-post statement every posts analytic starts from: each post's latest version (filtered by
 // publish time, platform, media type, hashtag or id), its lifetime metrics from post_metrics, its
 // engagements by its own platform's definition (schema/engagement.ts), and the followers its
-// account had when it was published (follower_levels, ASOF). Callers select from it.
+// account had when it was published (account_followers, ASOF). Callers select from it.
 import { ENGAGEMENTS } from '../../schema/engagement.ts';
 import { ENGAGEMENT_METRICS, PLATFORMS } from '../../schema/event-envelope.ts';
 import type { OlapParams } from '../../lib/olap/olap.port.ts';
@@ -82,7 +82,9 @@ export function postStatsSql(sel: PostSelection, params: OlapParams): string {
     (m) => `toFloat64(sumIf(delta_sum, metric = '${m}'))
       + if(sumIf(level_count, metric = '${m}') > 0, toFloat64(argMaxMergeIf(level, metric = '${m}')), 0) AS m_${m}`,
   );
-  const followerAccounts = keys.filter((k) => !k.startsWith('post_id'));
+  // Levels from the range's end on are never at or before a post in it.
+  const levels = keys.filter((k) => !k.startsWith('post_id'));
+  if (sel.from !== undefined && sel.to !== undefined) levels.push(`at < ${T}`);
   return `
     WITH s AS (
       SELECT p.account_id AS account_id, p.post_id AS post_id, p.last.1 AS platform,
@@ -107,10 +109,9 @@ export function postStatsSql(sel: PostSelection, params: OlapParams): string {
         GROUP BY account_id, post_id
       ) AS m ON m.account_id = p.account_id AND m.post_id = p.post_id
       ASOF LEFT JOIN (
-        SELECT account_id, at, max(followers) AS followers
-        FROM follower_levels
-        WHERE ${followerAccounts.join(' AND ')}
-        GROUP BY account_id, at
+        SELECT account_id, at, followers
+        FROM account_followers FINAL
+        WHERE ${levels.join(' AND ')}
       ) AS f ON f.account_id = p.account_id AND p.last.5 >= f.at
       ${latest.length > 0 ? `WHERE ${latest.join(' AND ')}` : ''}
     )`;
