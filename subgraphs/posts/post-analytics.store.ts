@@ -172,9 +172,7 @@ export function createPostAnalyticsStore(olap: Olap): PostAnalyticsStore {
       // One row past the page says whether another page follows.
       const rows = await olap.query<StatsRow>(
         `${postStatsSql(args, params)}
-         SELECT ${STATS_COLUMNS}, sort_value FROM (
-           SELECT *, toFloat64(${sortSql(args.by)}) AS sort_value FROM s
-         )
+         SELECT ${STATS_COLUMNS}, toFloat64(${sortSql(args.by)}) AS sort_value FROM s
          WHERE sort_value IS NOT NULL AND ${after}
          ORDER BY sort_value DESC, post_id ASC
          LIMIT {limit:UInt32}`,
@@ -228,6 +226,7 @@ export function createPostAnalyticsStore(olap: Olap): PostAnalyticsStore {
 
     async slots(orgId, sel, basis, timeZone) {
       const params: OlapParams = { org: orgId, tz: timeZone };
+      const rate = rateSql(basis);
       const rows = await olap.query<{
         dow: number;
         hour: number;
@@ -238,8 +237,8 @@ export function createPostAnalyticsStore(olap: Olap): PostAnalyticsStore {
         `${postStatsSql(sel, params)}
          SELECT toDayOfWeek(published_at, 0, {tz:String}) AS dow,
                 toHour(toTimeZone(published_at, {tz:String})) AS hour,
-                count() AS n, count(rate) AS rated, sum(rate) AS rate_sum
-         FROM (SELECT published_at, ${rateSql(basis)} AS rate FROM s)
+                count() AS n, count(${rate}) AS rated, sum(${rate}) AS rate_sum
+         FROM s
          GROUP BY dow, hour`,
         params,
       );
