@@ -4,6 +4,7 @@
 import type { Olap, OlapParams } from '../../lib/olap/olap.port.ts';
 import { ENGAGEMENT_METRICS, type Platform } from '../../schema/event-envelope.ts';
 import type { Post } from './posts.store.ts';
+import { hashtagsSql } from './hashtag.ts';
 import { postStatsSql, rateSql, type PostSelection, type RateBasis } from './post-stats.sql.ts';
 
 export type PostMetric = (typeof ENGAGEMENT_METRICS)[number] | 'engagements';
@@ -171,9 +172,7 @@ export function createPostAnalyticsStore(olap: Olap): PostAnalyticsStore {
       // One row past the page says whether another page follows.
       const rows = await olap.query<StatsRow>(
         `${postStatsSql(args, params)}
-         SELECT ${STATS_COLUMNS}, sort_value FROM (
-           SELECT *, toFloat64(${sortSql(args.by)}) AS sort_value FROM s
-         )
+         SELECT ${STATS_COLUMNS}, toFloat64(${sortSql(args.by)}) AS sort_value FROM s
          WHERE sort_value IS NOT NULL AND ${after}
          ORDER BY sort_value DESC, post_id ASC
          LIMIT {limit:UInt32}`,
@@ -188,24 +187,20 @@ export function createPostAnalyticsStore(olap: Olap): PostAnalyticsStore {
       const span = sel.to - sel.from;
       const stats = postStatsSql({ ...sel, from: sel.from - span, to: sel.to }, params);
       params['current'] = sel.from;
+      const rate = rateSql(basis);
       const rows = await olap.query<{
         hashtag: string;
         current: number;
         n: number | string;
-        engagements: number;
+        engagement_sum: number;
         rate_sum: number | null;
         rated: number | string;
       }>(
+        // The hashtags of each post's latest version, from its content: no join with post_hashtags.
         `${stats}
-         SELECT h.hashtag AS hashtag,
-                toUInt8(s.published_ms >= {current:Int64}) AS current, count() AS n,
-                sum(s.engagements) AS engagements, sum(s.rate) AS rate_sum, count(s.rate) AS rated
-         FROM (SELECT *, ${rateSql(basis)} AS rate FROM s) AS s
-         INNER JOIN (
-           SELECT DISTINCT hashtag, account_id, post_id, version FROM post_hashtags
-           WHERE org_id = {org:String} AND published_at >= ${"fromUnixTimestamp64Milli({from:Int64}, 'UTC')"}
-             AND published_at < ${"fromUnixTimestamp64Milli({to:Int64}, 'UTC')"}
-         ) AS h ON h.account_id = s.account_id AND h.post_id = s.post_id AND h.version = s.version
+         SELECT hashtag, toUInt8(published_ms >= {current:Int64}) AS current, count() AS n,
+                sum(engagements) AS engagement_sum, sum(${rate}) AS rate_sum, count(${rate}) AS rated
+         FROM s ARRAY JOIN ${hashtagsSql('content')} AS hashtag
          GROUP BY hashtag, current`,
         params,
       );
@@ -218,7 +213,7 @@ export function createPostAnalyticsStore(olap: Olap): PostAnalyticsStore {
         };
         const period: HashtagPeriod = {
           posts: Number(r.n),
-          engagements: r.engagements,
+          engagements: r.engagement_sum,
           rateSum: r.rate_sum ?? 0,
           rated: Number(r.rated),
         };
@@ -231,6 +226,7 @@ export function createPostAnalyticsStore(olap: Olap): PostAnalyticsStore {
 
     async slots(orgId, sel, basis, timeZone) {
       const params: OlapParams = { org: orgId, tz: timeZone };
+      const rate = rateSql(basis);
       const rows = await olap.query<{
         dow: number;
         hour: number;
@@ -241,8 +237,8 @@ export function createPostAnalyticsStore(olap: Olap): PostAnalyticsStore {
         `${postStatsSql(sel, params)}
          SELECT toDayOfWeek(published_at, 0, {tz:String}) AS dow,
                 toHour(toTimeZone(published_at, {tz:String})) AS hour,
-                count() AS n, count(rate) AS rated, sum(rate) AS rate_sum
-         FROM (SELECT published_at, ${rateSql(basis)} AS rate FROM s)
+                count() AS n, count(${rate}) AS rated, sum(${rate}) AS rate_sum
+         FROM s
          GROUP BY dow, hour`,
         params,
       );

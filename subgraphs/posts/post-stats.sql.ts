@@ -1,7 +1,7 @@
 // The per-post statement every posts analytic starts from: each post's latest version (filtered by
 // publish time, platform, media type, hashtag or id), its lifetime metrics from post_metrics, its
 // engagements by its own platform's definition (schema/engagement.ts), and the followers its
-// account had when it was published (follower_levels, ASOF). Callers select from it.
+// account had when it was published (account_followers, ASOF). Callers select from it.
 import { ENGAGEMENTS } from '../../schema/engagement.ts';
 import { ENGAGEMENT_METRICS, PLATFORMS } from '../../schema/event-envelope.ts';
 import type { OlapParams } from '../../lib/olap/olap.port.ts';
@@ -37,31 +37,29 @@ export function rateSql(basis: RateBasis): string {
 }
 
 /**
- * `WITH p AS (…), s AS (…)`: `s` has one row per selected post with account_id, post_id,
- * platform, media_type, content, url, published_ms, version, m_<metric> for every counter,
- * engagements and followers (null without a level at or before the publish time).
+ * `WITH s AS (…)`: one row per selected post with account_id, post_id, platform, media_type,
+ * content, url, published_at, published_ms, version, m_<metric> for every counter, engagements and
+ * followers (null without a level at or before the publish time). Each table is read once: in
+ * chDB planning dominates small reads, and a CTE is re-run wherever it is referenced, so `s` is
+ * meant to be selected from once.
  */
 export function postStatsSql(sel: PostSelection, params: OlapParams): string {
   params['org'] = params['org'] ?? '';
-  const candidates: string[] = ['org_id = {org:String}'];
-  const latest: string[] = ['1'];
+  // Filters every table can take before grouping; the rest judge a post's latest version.
+  const keys: string[] = ['org_id = {org:String}'];
+  const latest: string[] = [];
   if (sel.from !== undefined && sel.to !== undefined) {
     params['from'] = sel.from;
     params['to'] = sel.to;
-    // Any version published in the range is a candidate; the latest version decides.
-    candidates.push(
-      `post_id IN (SELECT post_id FROM posts WHERE org_id = {org:String}
-                   AND published_at >= ${F} AND published_at < ${T})`,
-    );
     latest.push(`published_at >= ${F} AND published_at < ${T}`);
   }
   if (sel.postIds) {
     params['ids'] = [...new Set(sel.postIds)];
-    candidates.push('post_id IN {ids:Array(String)}');
+    keys.push('post_id IN {ids:Array(String)}');
   }
   if (sel.accountIds) {
     params['accounts'] = [...new Set(sel.accountIds)];
-    candidates.push('account_id IN {accounts:Array(String)}');
+    keys.push('account_id IN {accounts:Array(String)}');
   }
   if (sel.platforms) {
     params['platforms'] = [...sel.platforms];
@@ -73,52 +71,48 @@ export function postStatsSql(sel: PostSelection, params: OlapParams): string {
   }
   if (sel.hashtag !== undefined) {
     params['hashtag'] = sel.hashtag;
-    const tagged = `SELECT account_id, post_id, version FROM post_hashtags
-                    WHERE org_id = {org:String} AND hashtag = {hashtag:String}`;
-    candidates.push(`post_id IN (SELECT post_id FROM (${tagged}))`);
     // Only when the latest version still carries the hashtag.
-    latest.push(`(account_id, post_id, version) IN (${tagged})`);
+    latest.push(`(account_id, post_id, version) IN (
+      SELECT account_id, post_id, version FROM post_hashtags
+      WHERE org_id = {org:String} AND hashtag = {hashtag:String})`);
   }
-  const metricColumns = ENGAGEMENT_METRICS.map((m) => `sumIf(value, metric = '${m}') AS m_${m}`);
+  const where = keys.join(' AND ');
+  // A metric's lifetime value: its changes plus its latest lifetime total, if any.
+  const metricColumns = ENGAGEMENT_METRICS.map(
+    (m) => `toFloat64(sumIf(delta_sum, metric = '${m}'))
+      + if(sumIf(level_count, metric = '${m}') > 0, toFloat64(argMaxMergeIf(level, metric = '${m}')), 0) AS m_${m}`,
+  );
+  // Levels from the range's end on are never at or before a post in it.
+  const levels = keys.filter((k) => !k.startsWith('post_id'));
+  if (sel.from !== undefined && sel.to !== undefined) levels.push(`at < ${T}`);
   return `
-    WITH p AS (
-      SELECT * FROM (
-        SELECT account_id, post_id, platform, media_type, content, url, published_at, version
-        FROM posts
-        WHERE ${candidates.join(' AND ')}
-        ORDER BY account_id, post_id, version DESC
-        LIMIT 1 BY account_id, post_id
-      )
-      WHERE ${latest.join(' AND ')}
-    ),
-    m AS (
-      SELECT account_id, post_id, ${metricColumns.join(', ')}
-      FROM (
-        -- A metric's lifetime value: its changes plus its latest lifetime total, if any.
-        SELECT account_id, post_id, metric,
-               toFloat64(sum(delta_sum)) + if(sum(level_count) > 0, toFloat64(argMaxMerge(level)), 0) AS value
-        FROM post_metrics
-        WHERE org_id = {org:String} AND (account_id, post_id) IN (SELECT account_id, post_id FROM p)
-        GROUP BY account_id, post_id, metric
-      )
-      GROUP BY account_id, post_id
-    ),
-    f AS (
-      SELECT account_id, at, max(followers) AS followers
-      FROM follower_levels
-      WHERE org_id = {org:String} AND account_id IN (SELECT account_id FROM p)
-      GROUP BY account_id, at
-    ),
-    s AS (
-      SELECT p.account_id AS account_id, p.post_id AS post_id, p.platform AS platform,
-             p.media_type AS media_type, p.content AS content, p.url AS url,
-             p.published_at AS published_at,
-             toInt64(toUnixTimestamp64Milli(p.published_at)) AS published_ms, p.version AS version,
+    WITH s AS (
+      SELECT p.account_id AS account_id, p.post_id AS post_id, p.last.1 AS platform,
+             p.last.2 AS media_type, p.last.3 AS content, p.last.4 AS url,
+             p.last.5 AS published_at,
+             toInt64(toUnixTimestamp64Milli(published_at)) AS published_ms, p.last.6 AS version,
              ${ENGAGEMENT_METRICS.map((m) => `m.m_${m} AS m_${m}`).join(', ')},
              ${ENGAGEMENTS_SQL} AS engagements,
              if(f.account_id = '', NULL, toFloat64(f.followers)) AS followers
-      FROM p
-      LEFT JOIN m ON m.account_id = p.account_id AND m.post_id = p.post_id
-      ASOF LEFT JOIN f ON f.account_id = p.account_id AND p.published_at >= f.at
+      FROM (
+        -- Each post's latest version; ties on version resolve to one whole row.
+        SELECT account_id, post_id,
+               argMax((platform, media_type, content, url, published_at, version), version) AS last
+        FROM posts
+        WHERE ${where}
+        GROUP BY account_id, post_id
+      ) AS p
+      LEFT JOIN (
+        SELECT account_id, post_id, ${metricColumns.join(',\n')}
+        FROM post_metrics
+        WHERE ${where}
+        GROUP BY account_id, post_id
+      ) AS m ON m.account_id = p.account_id AND m.post_id = p.post_id
+      ASOF LEFT JOIN (
+        SELECT account_id, at, followers
+        FROM account_followers FINAL
+        WHERE ${levels.join(' AND ')}
+      ) AS f ON f.account_id = p.account_id AND p.last.5 >= f.at
+      ${latest.length > 0 ? `WHERE ${latest.join(' AND ')}` : ''}
     )`;
 }
