@@ -107,7 +107,7 @@ async function seed(olap: Olap, start: number, end: number): Promise<void> {
     });
     say(`  ${count(offset + rows)} / ${count(events)} events (${seconds(performance.now() - t)})`);
   }
-  for (const table of ['post_metrics', 'post_hashtags', 'follower_levels', 'posts']) {
+  for (const table of ['post_metrics', 'post_hashtags', 'account_followers', 'posts']) {
     await olap.command(`OPTIMIZE TABLE ${table} FINAL`);
   }
 }

@@ -64,3 +64,9 @@ export function yearBefore(ms: number, zone: string): number {
 export function offsetMinutes(ms: number, zone: string): number {
   return local(ms, zone).offset;
 }
+
+/** The ISO weekday (1 = Monday … 7 = Sunday) and hour of an instant in a zone. */
+export function weekdayAndHour(ms: number, zone: string): { dayOfWeek: number; hour: number } {
+  const at = local(ms, zone);
+  return { dayOfWeek: at.weekday, hour: at.hour };
+}

@@ -1,7 +1,6 @@
 -- The followers level of every account at every instant one was reported, one row per instant:
 -- the largest when snapshots share it, kept by the engine, so a post's followers at the time of
--- posting is an ASOF join on rows read with FINAL instead of a grouping of every level per read
--- (follower_levels keeps each snapshot).
+-- posting is an ASOF join on rows read with FINAL instead of a grouping of every level per read.
 CREATE TABLE IF NOT EXISTS account_followers
 (
     org_id     LowCardinality(String),

@@ -2,7 +2,7 @@
 // it goes out in the demo organisation's own zone, so `bestTimeToPost` has real top slots.
 // Coffee drinkers engage on weekday mornings (commute and first break), most mid-week; at
 // weekends the peak moves to late morning; evenings get a smaller bump.
-import { DateTime } from 'luxon';
+import { weekdayAndHour } from '../../lib/time/zoned-buckets.ts';
 import { DEMO_TIME_ZONE } from '../../lib/meta/accounts.repo.ts';
 
 /** Engagement per viewer by local hour (0–23), on a working day and at a weekend. */
@@ -25,8 +25,7 @@ export interface LocalSlot {
 
 /** The weekday and hour of an instant in the demo organisation's zone (DST included). */
 export function localSlot(ms: number): LocalSlot {
-  const at = DateTime.fromMillis(ms, { zone: DEMO_TIME_ZONE });
-  return { dayOfWeek: at.weekday, hour: at.hour };
+  return weekdayAndHour(ms, DEMO_TIME_ZONE);
 }
 
 /** How much engagement per viewer a post published at `ms` earns, against a typical slot. */
