@@ -11,10 +11,10 @@ import { ConfigError, loadConfig, type LoupeConfig, type PipelineRole } from '..
 import type { Bus, BusBatch } from '../lib/bus/bus.port.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { stageHandlers, type StageHandler } from '../ingest/pipeline/pipeline.ts';
-import { createTextConsumer } from '../ingest/pipeline/text.consumer.ts';
 import { EVENTS_TOPIC } from '../ingest/pipeline/topics.ts';
 import { runCommand } from './run-command.ts';
 import { openStores, type Stores } from './stores.ts';
+import { textStage } from './text-stage.ts';
 
 export const REPLAYABLE = {
   'olap-sink': 'olapSink',
@@ -165,17 +165,12 @@ export function replayableHandler(
   logger: Logger,
   role: ReplayableRole,
 ): StageHandler {
-  const { olap, bus, live, search } = stores;
+  const { olap, bus, live } = stores;
   return stageHandlers({
     bus,
     olap,
     live,
-    text: createTextConsumer({
-      olap,
-      search,
-      sentiment: { scorer: stores.sentiment, batchSize: config.pipeline.sentimentBatchSize },
-      logger,
-    }),
+    text: textStage(stores, config, logger),
     logger,
     retry: config.pipeline.retry,
   }).find((h) => h.stage === REPLAYABLE[role])!;

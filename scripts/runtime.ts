@@ -26,10 +26,10 @@ import {
 import { startGateway } from '../gateway/main.ts';
 import { createClosers } from './closers.ts';
 import { openStores } from './stores.ts';
+import { textStage } from './text-stage.ts';
 import type { Platform } from '../schema/event-envelope.ts';
 import { serveCollector, type ServedCollector } from '../ingest/collector/collector.server.ts';
 import { startPipeline, type Pipeline, type Stage } from '../ingest/pipeline/pipeline.ts';
-import { createTextConsumer } from '../ingest/pipeline/text.consumer.ts';
 import { startAudienceSubgraph } from '../subgraphs/audience/main.ts';
 import { startBenchmarkingSubgraph } from '../subgraphs/benchmarking/main.ts';
 import { startMetricsSubgraph } from '../subgraphs/metrics/main.ts';
@@ -132,12 +132,7 @@ export async function startLoupe(
         bus,
         olap,
         live,
-        text: createTextConsumer({
-          olap,
-          search,
-          sentiment: { scorer: stores.sentiment, batchSize: config.pipeline.sentimentBatchSize },
-          logger,
-        }),
+        text: textStage(stores, config, logger),
         logger,
         retry: config.pipeline.retry,
         stages: roles.map((role) => STAGES[role]),

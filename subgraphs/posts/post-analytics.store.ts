@@ -3,7 +3,7 @@
 // from post-stats.sql.ts and is scoped by the caller's organisation.
 import type { Olap, OlapParams } from '../../lib/olap/olap.port.ts';
 import { ENGAGEMENT_METRICS, type Platform } from '../../schema/event-envelope.ts';
-import type { Post } from './posts.store.ts';
+import { toPost, type Post, type PostRow } from './posts.store.ts';
 import { hashtagsSql } from './hashtag.ts';
 import { postStatsSql, rateSql, type PostSelection, type RateBasis } from './post-stats.sql.ts';
 
@@ -62,14 +62,8 @@ export interface SlotRow {
   rateSum: number;
 }
 
-interface StatsRow {
-  account_id: string;
-  post_id: string;
+interface StatsRow extends PostRow {
   platform: string;
-  media_type: string;
-  content: string;
-  url: string;
-  published_ms: number | string;
   engagements: number;
   followers: number | null;
   sort_value?: number;
@@ -83,12 +77,7 @@ function toStats(r: StatsRow): PostStats {
   const lifetime = { engagements: r.engagements } as Record<PostMetric, number>;
   for (const m of ENGAGEMENT_METRICS) lifetime[m] = r[`m_${m}`] ?? 0;
   return {
-    id: r.post_id,
-    accountId: r.account_id,
-    content: r.content,
-    url: r.url === '' ? null : r.url,
-    mediaType: r.media_type === '' ? null : r.media_type,
-    publishedAt: Number(r.published_ms),
+    ...toPost(r),
     platform: r.platform as Platform,
     lifetime,
     followers: r.followers,

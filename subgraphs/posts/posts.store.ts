@@ -50,7 +50,7 @@ export interface PublishedRange {
   to?: number;
 }
 
-interface PostRow {
+export interface PostRow {
   post_id: string;
   account_id: string;
   content: string;
@@ -100,7 +100,7 @@ function rangeParams(orgId: string, accountIds: readonly string[], range: Publis
   };
 }
 
-function toPost(r: PostRow): Post {
+export function toPost(r: PostRow): Post {
   return {
     id: r.post_id,
     accountId: r.account_id,
