@@ -5,6 +5,7 @@ import type { Olap } from '../../lib/olap/olap.port.ts';
 import { dlq, type MessageOutcome, type PipelineStage, type StageResult } from './outcome.ts';
 import { readEnvelope } from './read-envelope.ts';
 import { toEventRow, type EventRow } from './event-rows.ts';
+import type { WriteMarker } from './write-marks.ts';
 
 export interface SinkResult extends StageResult {
   inserted: number;
@@ -13,8 +14,12 @@ export interface SinkResult extends StageResult {
 
 export type OlapSink = PipelineStage<SinkResult>;
 
-export function createOlapSink(deps: { olap: Olap }): OlapSink {
-  const { olap } = deps;
+export function createOlapSink(deps: {
+  olap: Olap;
+  /** Tells cached readers what changed; every row of the batch is marked, stored before or not. */
+  marks?: WriteMarker;
+}): OlapSink {
+  const { olap, marks } = deps;
 
   return {
     name: 'olap-sink',
@@ -34,9 +39,12 @@ export function createOlapSink(deps: { olap: Olap }): OlapSink {
         else fresh.set(key, row);
       }
 
-      const stored = await storedKeys(olap, [...fresh.values()]);
+      const all = [...fresh.values()];
+      const stored = await storedKeys(olap, all);
       for (const key of stored) if (fresh.delete(key)) duplicates++;
       await olap.insert('events', [...fresh.values()]);
+      // Rows stored by an earlier try are marked again: that try may have failed before marking.
+      await marks?.mark(all, Date.now());
       return { outcomes, inserted: fresh.size, duplicates };
     },
   };

@@ -9,6 +9,7 @@ import { busDeadLetters } from './dead-letters.ts';
 import { createOlapSink } from './olap-sink.consumer.ts';
 import type { PipelineStage } from './outcome.ts';
 import { createSpeedLayer } from './speed.consumer.ts';
+import { createWriteMarker } from './write-marks.ts';
 import { createStageRunner, type RetryPolicy, type StageRunner } from './stage-runner.ts';
 import { EVENTS_TOPIC, GROUPS } from './topics.ts';
 
@@ -55,7 +56,7 @@ export function stageHandlers(deps: Omit<PipelineDeps, 'stages'>): StageHandler[
   const { bus, olap, live, text, logger, retry } = deps;
   const deadLetters = busDeadLetters(bus);
   const runner = (stage: PipelineStage) => createStageRunner({ stage, deadLetters, retry, logger });
-  const sink = createOlapSink({ olap });
+  const sink = createOlapSink({ olap, marks: createWriteMarker({ live, logger }) });
   const speed = createSpeedLayer({ live, logId: bus.logId });
   const handlers: StageHandler[] = [
     {

@@ -41,6 +41,15 @@ export function usersKey(orgId: string, accountId: string, hourMs: number): stri
   return joinKey('u', orgId, accountId, hourMs);
 }
 
+/**
+ * Writes of an account's events into the OLAP store, as a counter: `any` counts every write,
+ * `late` the writes holding an event from before the current quarter-hour. Cached answers over
+ * sealed ranges are checked against them (subgraphs/metrics/sealed-reads.ts).
+ */
+export function writeMarkKey(kind: 'any' | 'late', orgId: string, accountId: string): string {
+  return joinKey(kind === 'any' ? 'wa' : 'wl', orgId, accountId);
+}
+
 /** Every tick of an organisation is published here; subscribers filter by account. */
 export function ticksChannel(orgId: string): string {
   return joinKey('ticks', orgId);

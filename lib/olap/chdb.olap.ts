@@ -1,6 +1,9 @@
 // Embedded OLAP: the ClickHouse engine in-process through chDB, on a local data directory.
-// Queries and inserts run off the event loop (chDB's async API); one session per process.
+// Queries and inserts run off the event loop (chDB's async API). A session runs one statement
+// at a time, so a few sessions share the data directory (chDB lets sessions on one path coexist)
+// and each statement goes to the one with the shortest queue: reads no longer wait behind one.
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Session } from 'chdb';
 import type { Olap, OlapParams } from './olap.port.ts';
 import { assertTableName } from './olap-table.ts';
@@ -8,25 +11,44 @@ import { assertTableName } from './olap-table.ts';
 export interface ChdbOlapOptions {
   /** Directory holding the tables; created when missing. chDB allows one per process. */
   dataDir: string;
+  /** Sessions statements are spread over; default: one per core, at least 2, at most 4. */
+  sessions?: number;
 }
 
-export function createChdbOlap({ dataDir }: ChdbOlapOptions): Olap {
+interface Lane {
+  session: Session;
+  /** Statements queued or running on this session. */
+  waiting: number;
+  tail: Promise<unknown>;
+}
+
+export function createChdbOlap({ dataDir, sessions }: ChdbOlapOptions): Olap {
+  const size = sessions ?? Math.min(4, Math.max(2, availableParallelism()));
+  if (!Number.isInteger(size) || size < 1) {
+    throw new RangeError(`chDB sessions must be a positive integer, got ${size}`);
+  }
   mkdirSync(dataDir, { recursive: true });
-  const session = new Session(dataDir);
+  const lanes: Lane[] = Array.from({ length: size }, () => ({
+    session: new Session(dataDir),
+    waiting: 0,
+    tail: Promise.resolve(),
+  }));
   let closed = false;
-  // chDB runs one statement at a time per session; a queue keeps callers from contending for it.
-  let tail: Promise<unknown> = Promise.resolve();
-  const serial = <T>(run: () => Promise<T>): Promise<T> => {
-    const next = tail.then(run, run);
-    tail = next.catch(() => undefined);
+
+  // Each session runs its statements in order; a new one joins the shortest queue.
+  const run = <T>(work: (session: Session) => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error('the chDB store is closed'));
+    const lane = lanes.reduce((best, l) => (l.waiting < best.waiting ? l : best));
+    lane.waiting++;
+    const go = () => work(lane.session);
+    const next = lane.tail.then(go, go).finally(() => lane.waiting--);
+    lane.tail = next.catch(() => undefined);
     return next;
   };
 
   return {
     async query<T>(sql: string, params: OlapParams = {}): Promise<T[]> {
-      const result = await serial(() =>
-        session.queryBindAsync(sql, params, { format: 'JSONEachRow' }),
-      );
+      const result = await run((s) => s.queryBindAsync(sql, params, { format: 'JSONEachRow' }));
       const text = result.text();
       if (text.length === 0) return [];
       return text
@@ -36,7 +58,7 @@ export function createChdbOlap({ dataDir }: ChdbOlapOptions): Olap {
     },
 
     async command(sql: string, params: OlapParams = {}): Promise<void> {
-      await serial(() => session.queryBindAsync(sql, params, { format: 'Null' }));
+      await run((s) => s.queryBindAsync(sql, params, { format: 'Null' }));
     },
 
     async insert(table: string, rows: readonly object[]): Promise<void> {
@@ -44,8 +66,8 @@ export function createChdbOlap({ dataDir }: ChdbOlapOptions): Olap {
       if (rows.length === 0) return;
       let payload = '';
       for (const row of rows) payload += JSON.stringify(row) + '\n';
-      await serial(() =>
-        session.insert({
+      await run((s) =>
+        s.insert({
           table,
           values: Buffer.from(payload),
           format: 'JSONEachRow',
@@ -59,8 +81,8 @@ export function createChdbOlap({ dataDir }: ChdbOlapOptions): Olap {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await tail;
-      session.close();
+      await Promise.all(lanes.map((l) => l.tail));
+      for (const lane of lanes) lane.session.close();
     },
   };
 }

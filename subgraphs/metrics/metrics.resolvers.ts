@@ -20,7 +20,7 @@ import {
 } from '../../lib/meta/accounts.repo.ts';
 import type { MetaQuery } from '../../lib/meta/meta.port.ts';
 import type { Platform } from '../../schema/event-envelope.ts';
-import type { MetricSeries, MetricsRequest, MetricsStore } from './metrics.store.ts';
+import type { MetricSeries, MetricsAnswer, MetricsRequest, MetricsStore } from './metrics.store.ts';
 import type { GroupBy } from './series.sql.ts';
 import {
   BASIS_METRIC,
@@ -82,13 +82,24 @@ export function metricsResolvers(deps: {
   async function engagementRates(
     request: MetricsRequest,
     basis: RateBasis,
+    /** The answer already read for the request, used when it holds both series. */
+    current: MetricsAnswer,
   ): Promise<Map<string, EngagementRate>> {
     const basisMetric = BASIS_METRIC[basis];
     const apart =
       basis === 'followers' && (request.postId !== undefined || request.groupBy === 'post');
     // Posts of several accounts have no one follower count to share.
     if (apart && request.accountIds.length > 1) return new Map();
-    if (request.accountIds.some((id) => !request.platforms?.has(id))) {
+    const known = request.accountIds.every((id) => request.platforms?.has(id));
+    const [e, b] = [request.metrics.indexOf('engagements'), request.metrics.indexOf(basisMetric)];
+    if (!apart && known && e >= 0 && b >= 0) {
+      const rates = new Map<string, EngagementRate>();
+      for (const [key, list] of current.groups) {
+        rates.set(key, engagementRate(basis, list[e]!, list[b]!));
+      }
+      return rates;
+    }
+    if (!known) {
       const found = await getTrackedAccounts(deps.meta, request.orgId, request.accountIds);
       request = {
         ...request,
@@ -137,7 +148,12 @@ export function metricsResolvers(deps: {
     const request = { ...scope, orgId: ctx.caller.orgId, granularity, timeZone, metrics };
     const compared = args.compare ? comparedPeriod(range, args.compare, timeZone) : undefined;
     const computedAt = now();
-    const empty = { groups: new Map(), live: false, newestEventAt: null, buckets: [] };
+    const empty: MetricsAnswer = {
+      groups: new Map(),
+      live: false,
+      newestEventAt: null,
+      buckets: [],
+    };
     const [current, previous] =
       scope.accountIds.length === 0
         ? [empty, undefined]
@@ -150,13 +166,13 @@ export function metricsResolvers(deps: {
     const rateOf = (basis: RateBasis) => {
       let pending = rates.get(basis);
       if (!pending) {
-        pending = engagementRates({ ...request, from: range.from, to: range.to }, basis);
+        pending = engagementRates({ ...request, from: range.from, to: range.to }, basis, current);
         rates.set(basis, pending);
       }
       return pending;
     };
     const groups = new Map<string, ReturnType<typeof withLocal>[]>();
-    for (const [key, list] of current.groups as Map<string, MetricSeries[]>) {
+    for (const [key, list] of current.groups) {
       groups.set(
         key,
         list.map((s, i) => withPrevious(s, previous?.groups.get(key)?.[i], timeZone)),

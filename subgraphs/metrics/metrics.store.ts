@@ -9,7 +9,9 @@ import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { bucketStarts, floorBucket } from '../../lib/time/zoned-buckets.ts';
 import type { MetricName, Platform } from '../../schema/event-envelope.ts';
-import { seriesSql, type SeriesQuery, type SeriesRow } from './series.sql.ts';
+import type { SeriesQuery } from './series.sql.ts';
+import type { SealedReads } from './sealed-reads.ts';
+import { readStoredValues, type StoredValues, type Value } from './stored-values.ts';
 
 export type MetricsRequest = SeriesQuery;
 
@@ -47,9 +49,11 @@ export function createMetricsStore(deps: {
   live?: LiveStore;
   /** Told once when the live store stops answering and once when it answers again. */
   logger?: Logger;
+  /** Cached answers over sealed ranges; every read goes to the stored events without it. */
+  sealed?: SealedReads;
   now?: () => number;
 }): MetricsStore {
-  const { olap, live, logger, now = Date.now } = deps;
+  const { olap, live, logger, sealed, now = Date.now } = deps;
 
   // The stored events answer alone while the live store is down: reported once per outage.
   let liveDown = false;
@@ -75,30 +79,6 @@ export function createMetricsStore(deps: {
       return undefined;
     }
   }
-
-  /** The stored events' answer, as values per metric, group and bucket (`at` -1: the range). */
-  const rows = async (
-    q: SeriesQuery,
-  ): Promise<{ values: Value[]; newestEventAt: number | null }> => {
-    const { sql, params } = seriesSql(q);
-    const found = await olap.query<SeriesRow>(sql, params);
-    const values: Value[] = [];
-    let newestEventAt: number | null = null;
-    const wanted = new Set<string>(q.metrics);
-    for (const row of found) {
-      if (row.kind === 'newest') {
-        newestEventAt = row.at;
-        continue;
-      }
-      const { metric, g, at } = row;
-      if (wanted.has(metric) && at !== -1)
-        values.push({ metric, g, at, value: row.delta + row.level });
-      if (metric === 'app_events' && wanted.has('unique_users')) {
-        values.push({ metric: 'unique_users', g, at, value: row.users });
-      }
-    }
-    return { values, newestEventAt };
-  };
 
   /**
    * Live counters minus what the stored events already hold, per metric, group and bucket (never
@@ -137,7 +117,7 @@ export function createMetricsStore(deps: {
     // Nothing counted live in the tail hours: nothing to add, and no second query.
     if (counters.every((c) => c <= 0)) return { extra: [], live: true };
 
-    const stored = await rows({
+    const stored = await readStoredValues(olap, {
       ...q,
       metrics,
       from: hours[0]!,
@@ -170,7 +150,10 @@ export function createMetricsStore(deps: {
 
   return {
     async read(q) {
-      const [found, tail] = await Promise.all([rows(q), liveTail(q)]);
+      // Sealed reads answer the ranges they can from cached parts; the router's statement the rest.
+      const stored = async (): Promise<StoredValues> =>
+        (await sealed?.read(q)) ?? (await readStoredValues(olap, q));
+      const [found, tail] = await Promise.all([stored(), liveTail(q)]);
       const buckets = bucketStarts(q.from, q.to, q.granularity, q.timeZone);
       const slot = new Map(buckets.map((b, i) => [b, i]));
 
@@ -185,11 +168,12 @@ export function createMetricsStore(deps: {
       };
       for (const row of [...found.values, ...tail.extra]) {
         if (row.at === -1) {
-          userTotals.set(row.g, row.value);
+          userTotals.set(row.g, (userTotals.get(row.g) ?? 0) + row.value);
           continue;
         }
         if (row.at === -2) {
-          startLevels.set(`${row.g}|${row.metric}`, row.value);
+          const key = `${row.g}|${row.metric}`;
+          startLevels.set(key, (startLevels.get(key) ?? 0) + row.value);
           continue;
         }
         const i = slot.get(row.at);
@@ -225,17 +209,6 @@ export function createMetricsStore(deps: {
       return { buckets, groups, live: tail.live, newestEventAt: found.newestEventAt };
     },
   };
-}
-
-/**
- * One value of a metric for a group in a bucket (`at`), over the whole range (`at` -1), or its
- * level just before the range (`at` -2).
- */
-interface Value {
-  metric: string;
-  g: string;
-  at: number;
-  value: number;
 }
 
 function groupKey(q: MetricsRequest, account: string): string {

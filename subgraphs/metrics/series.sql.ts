@@ -9,7 +9,8 @@ import type { Granularity } from '../../lib/time/zoned-buckets.ts';
 import { planRange, type Grain, type RangePlan } from './range-pieces.ts';
 import type { OlapParams } from '../../lib/olap/olap.port.ts';
 
-export type GroupBy = 'none' | 'account' | 'post' | 'platform';
+/** `series`: one group per stored series (account and post, NUL-joined), for sealed reads. */
+export type GroupBy = 'none' | 'account' | 'post' | 'platform' | 'series';
 
 export interface SeriesQuery {
   orgId: string;
@@ -52,30 +53,57 @@ const TABLE: Record<Grain, string> = {
   quarter: 'metrics_quarter_hourly',
 };
 
+/** The stored metrics a query reads: derived ones (users, engagements) are made from others. */
+export function storedMetricsOf(metrics: readonly MetricName[]): MetricName[] {
+  return [
+    ...new Set<MetricName>([
+      ...metrics.filter((m) => m !== 'unique_users' && m !== 'engagements'),
+      ...(metrics.includes('unique_users') ? (['app_events'] as const) : []),
+      ...(metrics.includes('engagements') ? ENGAGEMENT_COMPONENTS : []),
+    ]),
+  ];
+}
+
+/** The organisation, accounts and post a query may read, over `events` or any rollup. */
+export const SCOPE_SQL = (q: Pick<SeriesQuery, 'postId'>): string =>
+  `org_id = {org:String} AND account_id IN {accounts:Array(String)}` +
+  (q.postId === undefined ? '' : ' AND post_id = {post:String}');
+
+const PLATFORM_OF =
+  "transform(account_id, {accounts:Array(String)}, {platforms:Array(String)}, '')";
+
+/** The group of a row, as SQL over `account_id` and `post_id`. */
+export function groupSql(groupBy: GroupBy): string {
+  return {
+    none: "''",
+    account: 'account_id',
+    post: 'post_id',
+    platform: PLATFORM_OF,
+    series: 'concat(account_id, char(0), post_id)',
+  }[groupBy];
+}
+
+/** The parameters SCOPE_SQL and groupSql refer to. */
+export function scopeParams(q: SeriesQuery): OlapParams {
+  const accounts = [...q.accountIds];
+  return {
+    org: q.orgId,
+    accounts,
+    platforms: accounts.map((a) => q.platforms?.get(a) ?? ''),
+    post: q.postId ?? '',
+  };
+}
+
 export function seriesSql(
   q: SeriesQuery,
   plan: RangePlan = planRange(q.from, q.to, q.granularity, q.timeZone),
 ): { sql: string; params: OlapParams } {
-  const scope =
-    `org_id = {org:String} AND account_id IN {accounts:Array(String)}` +
-    (q.postId === undefined ? '' : ' AND post_id = {post:String}');
-  const platformOf =
-    "transform(account_id, {accounts:Array(String)}, {platforms:Array(String)}, '')";
-  const group = { none: "''", account: 'account_id', post: 'post_id', platform: platformOf }[
-    q.groupBy
-  ];
+  const scope = SCOPE_SQL(q);
+  const group = groupSql(q.groupBy);
   const wantsUsers = q.metrics.includes('unique_users');
   const wantsEngagements = q.metrics.includes('engagements');
-  // The stored metrics the answer needs: derived ones are made from others.
-  const metricsOf = [
-    ...new Set([
-      ...q.metrics.filter((m) => m !== 'unique_users' && m !== 'engagements'),
-      ...(wantsUsers ? ['app_events'] : []),
-      ...(wantsEngagements ? ENGAGEMENT_COMPONENTS : []),
-    ]),
-  ];
   // A counter that is an engagement on its account's platform counts a second time, as one.
-  const engaged = `has(multiIf(${PLATFORMS.map((p) => `${platformOf} = '${p}', {eng_${p}:Array(String)}`).join(', ')}, []), metric)`;
+  const engaged = `has(multiIf(${PLATFORMS.map((p) => `${PLATFORM_OF} = '${p}', {eng_${p}:Array(String)}`).join(', ')}, []), metric)`;
   const columns = `metric, ${group} AS g, account_id, post_id`;
   const params: OlapParams = {};
   const instant = (name: string, ms: number) => {
@@ -186,17 +214,13 @@ export function seriesSql(
       WHERE ${scope} AND occurred_at >= ${F} AND occurred_at < ${T}
       ORDER BY occurred_at DESC LIMIT 1
     )`;
-  const accounts = [...q.accountIds];
   return {
     sql,
     params: {
       ...params,
-      org: q.orgId,
-      accounts,
-      platforms: accounts.map((a) => q.platforms?.get(a) ?? ''),
+      ...scopeParams(q),
       ...Object.fromEntries(PLATFORMS.map((p) => [`eng_${p}`, [...ENGAGEMENTS[p]]])),
-      post: q.postId ?? '',
-      metrics: metricsOf,
+      metrics: storedMetricsOf(q.metrics),
       from: q.from,
       to: q.to,
     },

@@ -12,6 +12,7 @@ import type { MetaQuery } from '../../lib/meta/meta.port.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { metricsResolvers } from './metrics.resolvers.ts';
 import { createMetricsStore } from './metrics.store.ts';
+import { createSealedReads } from './sealed-reads.ts';
 
 export interface MetricsSubgraph {
   apollo: ApolloServer<SubgraphContext>;
@@ -28,7 +29,9 @@ export function createMetricsSubgraph(deps: {
   authenticate: Authenticator;
   logger?: Logger;
 }): MetricsSubgraph {
-  const store = createMetricsStore({ olap: deps.olap, live: deps.live, logger: deps.logger });
+  // The sink marks every write in the live store, which is what keeps sealed reads exact.
+  const sealed = createSealedReads({ olap: deps.olap, live: deps.live });
+  const store = createMetricsStore({ ...deps, sealed });
   const server = createSubgraphServer({
     name: 'metrics',
     resolvers: metricsResolvers({ store, live: deps.live, meta: deps.meta }),
