@@ -55,6 +55,10 @@ export function createMetricsStore(deps: {
 }): MetricsStore {
   const { olap, live, logger, sealed, now = Date.now } = deps;
 
+  // Sealed reads answer the ranges they can from cached parts; the router's statement the rest.
+  const storedValues = async (q: SeriesQuery): Promise<StoredValues> =>
+    (await sealed?.read(q)) ?? (await readStoredValues(olap, q));
+
   // The stored events answer alone while the live store is down: reported once per outage.
   let liveDown = false;
   async function liveCounters(store: LiveStore, keys: readonly string[]) {
@@ -117,7 +121,7 @@ export function createMetricsStore(deps: {
     // Nothing counted live in the tail hours: nothing to add, and no second query.
     if (counters.every((c) => c <= 0)) return { extra: [], live: true };
 
-    const stored = await readStoredValues(olap, {
+    const stored = await storedValues({
       ...q,
       metrics,
       from: hours[0]!,
@@ -150,10 +154,7 @@ export function createMetricsStore(deps: {
 
   return {
     async read(q) {
-      // Sealed reads answer the ranges they can from cached parts; the router's statement the rest.
-      const stored = async (): Promise<StoredValues> =>
-        (await sealed?.read(q)) ?? (await readStoredValues(olap, q));
-      const [found, tail] = await Promise.all([stored(), liveTail(q)]);
+      const [found, tail] = await Promise.all([storedValues(q), liveTail(q)]);
       const buckets = bucketStarts(q.from, q.to, q.granularity, q.timeZone);
       const slot = new Map(buckets.map((b, i) => [b, i]));
 
