@@ -4,14 +4,12 @@
 // fresh tail, while the `any` counters are. Bumps that fail (live store down) are kept and sent
 // again, so the sink never waits on the live store and no write goes unmarked once it is back.
 import type { Increment, LiveStore } from '../../lib/live/live.port.ts';
-import { writeMarkKey } from '../../lib/live/live-keys.ts';
+import { WRITE_MARK_TTL_SECONDS, writeMarkKey } from '../../lib/live/live-keys.ts';
 import type { Logger } from '../../lib/logger.ts';
 
 const QUARTER_MS = 15 * 60_000;
 /** Events this close to the next quarter-hour count as late, so clocks apart by less agree. */
 const CLOCK_MARGIN_MS = 60_000;
-/** Marks outlive every cached answer (an hour at most) by far. */
-export const WRITE_MARK_TTL_SECONDS = 7 * 86_400;
 const RETRY_MS = 1_000;
 
 export interface WrittenRow {

@@ -46,6 +46,9 @@ export function usersKey(orgId: string, accountId: string, hourMs: number): stri
  * `late` the writes holding an event from before the current quarter-hour. Cached answers over
  * sealed ranges are checked against them (subgraphs/metrics/sealed-reads.ts).
  */
+/** Write marks outlive every cached answer (an hour at most) by far. */
+export const WRITE_MARK_TTL_SECONDS = 7 * 86_400;
+
 export function writeMarkKey(kind: 'any' | 'late', orgId: string, accountId: string): string {
   return joinKey(kind === 'any' ? 'wa' : 'wl', orgId, accountId);
 }

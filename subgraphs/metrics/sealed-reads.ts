@@ -9,7 +9,7 @@
 // across the cuts. Lifetime totals change by their level's moves, so the head and tail use each
 // series' level at the quarter-hour before `from` and at B. Distinct users seen only at the ends
 // are added where the core never saw them.
-import { writeMarkKey } from '../../lib/live/live-keys.ts';
+import { WRITE_MARK_TTL_SECONDS, writeMarkKey } from '../../lib/live/live-keys.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
 import type { Olap, OlapParams } from '../../lib/olap/olap.port.ts';
 import { bucketStarts, floorBucket, nextBucket } from '../../lib/time/zoned-buckets.ts';
@@ -74,11 +74,14 @@ export function createSealedReads(deps: {
   const { olap, live, now = Date.now } = deps;
   const entries = new Map<string, Entry<unknown>>();
 
+  const usable = (entry: Entry<unknown> | undefined, marks: string): entry is Entry<unknown> =>
+    entry !== undefined && entry.marks === marks && now() - entry.createdAt < MAX_AGE_MS;
+
   /** The part under `key`, computed once per set of marks; the oldest parts go first. */
   function cached<T>(key: string, marks: string, compute: () => Promise<T>): Promise<T> {
-    const found = entries.get(key) as Entry<T> | undefined;
+    const found = entries.get(key);
+    if (usable(found, marks)) return found.value as Promise<T>;
     const at = now();
-    if (found && found.marks === marks && at - found.createdAt < MAX_AGE_MS) return found.value;
     const value = compute();
     const entry: Entry<T> = { marks, createdAt: at, value };
     entries.delete(key);
@@ -90,11 +93,8 @@ export function createSealedReads(deps: {
     return value;
   }
 
-  async function marksOf(q: SeriesQuery): Promise<{ late: string; any: string } | undefined> {
-    const keys = q.accountIds.flatMap((a) => [
-      writeMarkKey('late', q.orgId, a),
-      writeMarkKey('any', q.orgId, a),
-    ]);
+  // Without marks nothing cached can be trusted, now or after the live store is back.
+  const marksOf = async (keys: string[]) => {
     try {
       const counts = await live.counters(keys);
       return {
@@ -102,11 +102,24 @@ export function createSealedReads(deps: {
         any: counts.filter((_, i) => i % 2 === 1).join(','),
       };
     } catch {
-      // Without marks nothing cached can be trusted, now or after the live store is back.
       entries.clear();
       return undefined;
     }
-  }
+  };
+  // Before a part is computed its marks are made to outlive it, so a mark that expired and
+  // counted up again can never look unchanged.
+  const keepMarks = async (keys: string[]) => {
+    try {
+      await live.increment(
+        keys.map((key) => ({ key, by: 0 })),
+        WRITE_MARK_TTL_SECONDS,
+      );
+      return true;
+    } catch {
+      entries.clear();
+      return false;
+    }
+  };
 
   const edgeRows = (q: SeriesQuery, from: number, to: number) =>
     olap.query<EdgeRow>(
@@ -189,7 +202,11 @@ export function createSealedReads(deps: {
         coreTo + QUARTER_MS,
         ceilQuarter(Math.min(q.to, nowMs + EVENT_TIME_WINDOW.maxFutureSkewMs)),
       );
-      const marks = await marksOf(q);
+      const markKeys = q.accountIds.flatMap((a) => [
+        writeMarkKey('late', q.orgId, a),
+        writeMarkKey('any', q.orgId, a),
+      ]);
+      const marks = await marksOf(markKeys);
       if (!marks) return undefined;
 
       const stored = storedMetricsOf(q.metrics);
@@ -205,6 +222,13 @@ export function createSealedReads(deps: {
         coreFrom,
         coreTo,
       ]);
+      const headKey = JSON.stringify(['head', scope, head]);
+      const tailKey = JSON.stringify(['tail', scope, coreTo, tailEnd]);
+      const missing =
+        !usable(entries.get(coreKey), marks.late) ||
+        (head < q.from && !usable(entries.get(headKey), marks.late)) ||
+        (q.to > coreTo && !usable(entries.get(tailKey), marks.any));
+      if (missing && !(await keepMarks(markKeys))) return undefined;
       const [core, headRows, tailRows] = await Promise.all([
         cached(coreKey, marks.late, async (): Promise<Core> => {
           const [values, levels] = await Promise.all([
@@ -213,16 +237,8 @@ export function createSealedReads(deps: {
           ]);
           return { ...values, levels };
         }),
-        head < q.from
-          ? cached(JSON.stringify(['head', scope, head]), marks.late, () =>
-              edgeRows(q, head, coreFrom),
-            )
-          : [],
-        q.to > coreTo
-          ? cached(JSON.stringify(['tail', scope, coreTo, tailEnd]), marks.any, () =>
-              edgeRows(q, coreTo, tailEnd),
-            )
-          : [],
+        head < q.from ? cached(headKey, marks.late, () => edgeRows(q, head, coreFrom)) : [],
+        q.to > coreTo ? cached(tailKey, marks.any, () => edgeRows(q, coreTo, tailEnd)) : [],
       ]);
 
       const buckets = bucketStarts(q.from, q.to, q.granularity, q.timeZone);
