@@ -9,8 +9,14 @@ export const GRANULARITIES: readonly Granularity[] = ['hour', 'day', 'week', 'mo
 
 /** True for a zone name the runtime knows (`UTC`, `America/Los_Angeles`, `Asia/Kolkata`…). */
 export function isTimeZone(name: string): boolean {
-  return IANAZone.isValidZone(name);
+  // luxon builds an Intl formatter to answer, so names found valid are remembered (a few hundred).
+  if (validNames.has(name)) return true;
+  const valid = IANAZone.isValidZone(name);
+  if (valid && validNames.size < 1_000) validNames.add(name);
+  return valid;
 }
+
+const validNames = new Set<string>();
 
 const UNIT = { hour: 'hour', day: 'day', week: 'week', month: 'month' } as const;
 
@@ -92,16 +98,32 @@ function mod(a: number, b: number): number {
   return ((a % b) + b) % b;
 }
 
+/** Bounded maps of answers already worked out: a dashboard asks for the same buckets all day. */
+function remembered<T>(limit: number): (key: string, work: () => T) => T {
+  const known = new Map<string, T>();
+  return (key, work) => {
+    let value = known.get(key);
+    if (value === undefined) {
+      value = work();
+      if (known.size >= limit) known.clear();
+      known.set(key, value);
+    }
+    return value;
+  };
+}
+
+const nextBuckets = remembered<number>(100_000);
+
 /** Start of the bucket after the one starting at `start`. */
 export function nextBucket(start: number, g: Granularity, zone: string): number {
-  const at = local(start, zone);
   // An hour is 60 real minutes; a day, week or month is calendar arithmetic (23 or 25 h at DST).
-  return g === 'hour'
-    ? start + 3_600_000
-    : at
-        .plus({ [UNIT[g]]: 1 })
-        .startOf(UNIT[g])
-        .toMillis();
+  if (g === 'hour') return start + 3_600_000;
+  return nextBuckets(`${g}|${zone}|${start}`, () =>
+    local(start, zone)
+      .plus({ [UNIT[g]]: 1 })
+      .startOf(UNIT[g])
+      .toMillis(),
+  );
 }
 
 /** Start of every bucket that meets [from, to), the first one starting at or before `from`. */
@@ -112,7 +134,13 @@ export function bucketStarts(from: number, to: number, g: Granularity, zone: str
 }
 
 /** The instant as local time with its offset, e.g. `2026-03-08T00:00:00.000-08:00`. */
+const localIsos = remembered<string>(100_000);
+
 export function localIso(ms: number, zone: string): string {
+  return localIsos(`${zone}|${ms}`, () => formatLocal(ms, zone));
+}
+
+function formatLocal(ms: number, zone: string): string {
   const known = zoneOf(zone);
   if (typeof known === 'string' || !known.isValid) {
     return local(ms, zone).toISO({ includeOffset: true }) ?? new Date(ms).toISOString();

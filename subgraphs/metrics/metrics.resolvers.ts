@@ -75,6 +75,20 @@ export function metricsResolvers(deps: {
 }) {
   const { store, live, now = Date.now } = deps;
 
+  // An account's platform comes with its id and does not change: remembered for a minute, so a
+  // dashboard read asks the meta store nothing.
+  const platforms = new Map<string, { platform: Platform; until: number }>();
+  async function platformOf(orgId: string, accountId: string): Promise<Platform | undefined> {
+    const key = `${orgId}\u0000${accountId}`;
+    const known = platforms.get(key);
+    if (known && known.until > now()) return known.platform;
+    const [tracked] = await getTrackedAccounts(deps.meta, orgId, [accountId]);
+    if (!tracked) return undefined;
+    if (platforms.size >= 10_000) platforms.clear();
+    platforms.set(key, { platform: tracked.platform, until: now() + 60_000 });
+    return tracked.platform;
+  }
+
   /**
    * Engagement rates per group. Posts have no followers of their own: a post's rate by followers
    * divides by its account's.
@@ -202,10 +216,8 @@ export function metricsResolvers(deps: {
   ) {
     // Engagements count what engages on the account's platform.
     const wantsPlatform = !args.metrics?.length || args.metrics.includes('engagements');
-    const [tracked] = wantsPlatform
-      ? await getTrackedAccounts(deps.meta, ctx.caller.orgId, [accountId])
-      : [null];
-    const platforms = new Map(tracked ? [[accountId, tracked.platform]] : []);
+    const platform = wantsPlatform ? await platformOf(ctx.caller.orgId, accountId) : undefined;
+    const platforms = new Map(platform ? [[accountId, platform]] : []);
     const { groups, ...rest } = await answer(
       ctx,
       { accountIds: [accountId], postId, groupBy: 'none', platforms },
