@@ -12,6 +12,7 @@ import {
   hashApiKey,
   listApiKeys,
   listTrackedAccounts,
+  rememberTrackedAccounts,
   revokeApiKey,
   upsertTrackedAccounts,
 } from './accounts.repo.ts';
@@ -154,5 +155,27 @@ describe('tracked accounts', () => {
     await upsertTrackedAccounts(meta, b, [{ id: 'shared-id', platform: 'x', handle: '@b' }]);
     expect((await listTrackedAccounts(meta, a))[0]?.handle).toBe('@a');
     expect((await listTrackedAccounts(meta, b))[0]?.handle).toBe('@b');
+  });
+});
+
+describe('remembered tracked accounts', () => {
+  test('found accounts are remembered for the ttl, missing ones asked for every time', async () => {
+    const orgId = await createOrganisation(meta, 'Remembering');
+    const other = await createOrganisation(meta, 'Elsewhere');
+    await upsertTrackedAccounts(meta, orgId, [{ id: 'ig-r', platform: 'instagram' }]);
+    let clock = 1_000;
+    const lookup = rememberTrackedAccounts(meta, { ttlMs: 5_000, now: () => clock });
+    expect((await lookup(orgId, ['ig-r', 'x-r'])).map((a) => a?.platform ?? null)).toEqual([
+      'instagram',
+      null,
+    ]);
+    // Another organisation never sees the remembered account.
+    expect(await lookup(other, ['ig-r'])).toEqual([null]);
+    await upsertTrackedAccounts(meta, orgId, [{ id: 'x-r', platform: 'x' }]);
+    await meta.query(`DELETE FROM tracked_accounts WHERE org_id = $1 AND id = 'ig-r'`, [orgId]);
+    const [ig, x] = await lookup(orgId, ['ig-r', 'x-r']);
+    expect([ig?.platform, x?.platform]).toEqual(['instagram', 'x']);
+    clock += 5_000;
+    expect((await lookup(orgId, ['ig-r']))[0]).toBeNull();
   });
 });

@@ -249,6 +249,45 @@ export async function getTrackedAccounts(
   return ids.map((id) => byId.get(id) ?? null);
 }
 
+export type TrackedAccountsLookup = (
+  orgId: string,
+  ids: readonly string[],
+) => Promise<(TrackedAccount | null)[]>;
+
+/**
+ * getTrackedAccounts with found accounts remembered for `ttlMs`: every dashboard read resolves its
+ * account, and the meta store's answer rarely changes. An account stops being tracked for readers
+ * of this process at most `ttlMs` later; one not found is asked for again every time.
+ */
+export function rememberTrackedAccounts(
+  db: MetaQuery,
+  { ttlMs = 5_000, maxEntries = 10_000, now = Date.now } = {},
+): TrackedAccountsLookup {
+  const found = new Map<string, { account: TrackedAccount; until: number }>();
+  return async (orgId, ids) => {
+    const at = now();
+    const key = (id: string) => `${orgId}\u0000${id}`;
+    const known = (id: string) => {
+      const entry = found.get(key(id));
+      return entry && entry.until > at ? entry.account : undefined;
+    };
+    const missing = ids.filter((id) => known(id) === undefined);
+    const fetched = new Map<string, TrackedAccount>();
+    if (missing.length > 0) {
+      for (const account of await getTrackedAccounts(db, orgId, missing)) {
+        if (!account) continue;
+        fetched.set(account.id, account);
+        if (found.size >= maxEntries) found.clear();
+        found.set(key(account.id), { account, until: at + ttlMs });
+      }
+    }
+    return ids.map((id) => {
+      const account = known(id) ?? fetched.get(id);
+      return account ? { ...account } : null;
+    });
+  };
+}
+
 interface AccountRow {
   id: string;
   platform: Platform;

@@ -8,7 +8,7 @@ import { badInput } from '../../lib/graphql/errors.ts';
 import { perRequest } from '../../lib/graphql/request-scope.ts';
 import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
 import {
-  getTrackedAccounts,
+  rememberTrackedAccounts,
   listTrackedAccounts,
   type TrackedAccount,
 } from '../../lib/meta/accounts.repo.ts';
@@ -96,11 +96,12 @@ export function audienceResolvers(deps: {
   minBucket: number;
 }) {
   const { meta, store, minBucket } = deps;
+  const trackedAccounts = rememberTrackedAccounts(meta);
   // One set of loaders per request.
   const loaders = perRequest((ctx): Loaders => {
     const org = ctx.caller.orgId;
     return {
-      account: new DataLoader((ids) => getTrackedAccounts(meta, org, ids)),
+      account: new DataLoader((ids) => trackedAccounts(org, ids)),
       profile: new Map(),
       versions: new DataLoader(async (ids) =>
         (await store.profileSnapshots(org, ids)).map(toVersions),

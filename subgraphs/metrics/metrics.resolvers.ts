@@ -16,6 +16,7 @@ import {
 import {
   getTrackedAccounts,
   listTrackedAccounts,
+  rememberTrackedAccounts,
   type TrackedAccount,
 } from '../../lib/meta/accounts.repo.ts';
 import type { MetaQuery } from '../../lib/meta/meta.port.ts';
@@ -75,19 +76,7 @@ export function metricsResolvers(deps: {
 }) {
   const { store, live, now = Date.now } = deps;
 
-  // An account's platform comes with its id and does not change: remembered for a minute, so a
-  // dashboard read asks the meta store nothing.
-  const platforms = new Map<string, { platform: Platform; until: number }>();
-  async function platformOf(orgId: string, accountId: string): Promise<Platform | undefined> {
-    const key = `${orgId}\u0000${accountId}`;
-    const known = platforms.get(key);
-    if (known && known.until > now()) return known.platform;
-    const [tracked] = await getTrackedAccounts(deps.meta, orgId, [accountId]);
-    if (!tracked) return undefined;
-    if (platforms.size >= 10_000) platforms.clear();
-    platforms.set(key, { platform: tracked.platform, until: now() + 60_000 });
-    return tracked.platform;
-  }
+  const trackedAccounts = rememberTrackedAccounts(deps.meta);
 
   /**
    * Engagement rates per group. Posts have no followers of their own: a post's rate by followers
@@ -216,8 +205,8 @@ export function metricsResolvers(deps: {
   ) {
     // Engagements count what engages on the account's platform.
     const wantsPlatform = !args.metrics?.length || args.metrics.includes('engagements');
-    const platform = wantsPlatform ? await platformOf(ctx.caller.orgId, accountId) : undefined;
-    const platforms = new Map(platform ? [[accountId, platform]] : []);
+    const [tracked] = wantsPlatform ? await trackedAccounts(ctx.caller.orgId, [accountId]) : [null];
+    const platforms = new Map(tracked ? [[accountId, tracked.platform]] : []);
     const { groups, ...rest } = await answer(
       ctx,
       { accountIds: [accountId], postId, groupBy: 'none', platforms },
