@@ -147,6 +147,20 @@ describe('sealed reads', () => {
     expect(queries).toBe(0);
   });
 
+  test('ranges starting at a quarter-hour and minutes before it share no wrong part', async () => {
+    const aligned = Math.floor((NOW - 2 * DAY) / (15 * MINUTE)) * 15 * MINUTE;
+    // Lifetime totals every 7 minutes: some fall between each earlier start and the quarter-hour.
+    for (const from of [
+      aligned,
+      aligned - 5 * MINUTE,
+      aligned - 14 * MINUTE,
+      aligned - 1,
+      aligned,
+    ]) {
+      await expectSame(request({ from, to: NOW, timeZone: 'Asia/Kolkata', groupBy: 'post' }));
+    }
+  });
+
   test('late, fresh and head-of-range writes are in the next answer', async () => {
     const from = NOW - 3 * DAY - 5 * MINUTE - 321;
     const q = request({ from, to: NOW, timeZone: 'America/Los_Angeles' });

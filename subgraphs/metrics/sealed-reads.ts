@@ -30,7 +30,10 @@ import { readStoredValues, type StoredValues, type Value } from './stored-values
 const QUARTER_MS = 15 * 60_000;
 /** A cached part is dropped after this long even when no write touched it. */
 const MAX_AGE_MS = 60 * 60_000;
-const MAX_ENTRIES = 2_000;
+/** Values and rows all cached parts may hold together (about 100 bytes each); oldest go first. */
+const MAX_CACHED = 2_000_000;
+/** A part bigger than this is used once and not kept. */
+const MAX_PART = 200_000;
 const [DELTA, TOTAL] = [1, 2];
 
 export interface SealedReads {
@@ -59,10 +62,13 @@ interface Entry<T> {
   marks: string;
   createdAt: number;
   value: Promise<T>;
+  /** Values or rows held, once computed. */
+  size: number;
 }
 
 const floorQuarter = (ms: number) => Math.floor(ms / QUARTER_MS) * QUARTER_MS;
 const ceilQuarter = (ms: number) => Math.ceil(ms / QUARTER_MS) * QUARTER_MS;
+const rowCount = (rows: readonly unknown[]) => rows.length;
 const seriesKey = (metric: string, account: string, post: string) =>
   `${metric}\u0000${account}\u0000${post}`;
 
@@ -73,23 +79,46 @@ export function createSealedReads(deps: {
 }): SealedReads {
   const { olap, live, now = Date.now } = deps;
   const entries = new Map<string, Entry<unknown>>();
+  let held = 0;
+  const drop = (key: string, entry: Entry<unknown>) => {
+    if (entries.get(key) !== entry) return;
+    entries.delete(key);
+    held -= entry.size;
+  };
+  const clear = () => {
+    entries.clear();
+    held = 0;
+  };
 
   const usable = (entry: Entry<unknown> | undefined, marks: string): entry is Entry<unknown> =>
     entry !== undefined && entry.marks === marks && now() - entry.createdAt < MAX_AGE_MS;
 
-  /** The part under `key`, computed once per set of marks; the oldest parts go first. */
-  function cached<T>(key: string, marks: string, compute: () => Promise<T>): Promise<T> {
+  /** The part under `key`, computed once per set of marks and kept while there is room. */
+  function cached<T>(
+    key: string,
+    marks: string,
+    compute: () => Promise<T>,
+    sizeOf: (value: T) => number,
+  ): Promise<T> {
     const found = entries.get(key);
     if (usable(found, marks)) return found.value as Promise<T>;
-    const at = now();
     const value = compute();
-    const entry: Entry<T> = { marks, createdAt: at, value };
-    entries.delete(key);
+    const entry: Entry<T> = { marks, createdAt: now(), value, size: 0 };
+    if (found) drop(key, found);
     entries.set(key, entry);
-    if (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value!);
-    value.catch(() => {
-      if (entries.get(key) === entry) entries.delete(key);
-    });
+    value.then(
+      (v) => {
+        if (entries.get(key) !== entry) return;
+        entry.size = sizeOf(v);
+        held += entry.size;
+        if (entry.size > MAX_PART) drop(key, entry);
+        for (const [oldest, e] of entries) {
+          if (held <= MAX_CACHED) break;
+          drop(oldest, e);
+        }
+      },
+      () => drop(key, entry),
+    );
     return value;
   }
 
@@ -102,7 +131,7 @@ export function createSealedReads(deps: {
         any: counts.filter((_, i) => i % 2 === 1).join(','),
       };
     } catch {
-      entries.clear();
+      clear();
       return undefined;
     }
   };
@@ -116,7 +145,7 @@ export function createSealedReads(deps: {
       );
       return true;
     } catch {
-      entries.clear();
+      clear();
       return false;
     }
   };
@@ -219,6 +248,7 @@ export function createSealedReads(deps: {
         q.timeZone,
         q.groupBy,
         q.accountIds.map((a) => q.platforms?.get(a) ?? ''),
+        head,
         coreFrom,
         coreTo,
       ]);
@@ -230,15 +260,24 @@ export function createSealedReads(deps: {
         (q.to > coreTo && !usable(entries.get(tailKey), marks.any));
       if (missing && !(await keepMarks(markKeys))) return undefined;
       const [core, headRows, tailRows] = await Promise.all([
-        cached(coreKey, marks.late, async (): Promise<Core> => {
-          const [values, levels] = await Promise.all([
-            readStoredValues(olap, { ...q, from: coreFrom, to: coreTo }),
-            levelsOf(q, head, coreTo),
-          ]);
-          return { ...values, levels };
-        }),
-        head < q.from ? cached(headKey, marks.late, () => edgeRows(q, head, coreFrom)) : [],
-        q.to > coreTo ? cached(tailKey, marks.any, () => edgeRows(q, coreTo, tailEnd)) : [],
+        cached(
+          coreKey,
+          marks.late,
+          async (): Promise<Core> => {
+            const [values, levels] = await Promise.all([
+              readStoredValues(olap, { ...q, from: coreFrom, to: coreTo }),
+              levelsOf(q, head, coreTo),
+            ]);
+            return { ...values, levels };
+          },
+          (core) => core.values.length + core.levels.size,
+        ),
+        head < q.from
+          ? cached(headKey, marks.late, () => edgeRows(q, head, coreFrom), rowCount)
+          : [],
+        q.to > coreTo
+          ? cached(tailKey, marks.any, () => edgeRows(q, coreTo, tailEnd), rowCount)
+          : [],
       ]);
 
       const buckets = bucketStarts(q.from, q.to, q.granularity, q.timeZone);
@@ -359,6 +398,7 @@ export function createSealedReads(deps: {
                 firstEnd: nextBucket(coreFirst, q.granularity, q.timeZone),
                 lastStart: coreLast,
               }),
+            (found) => found.size,
           );
           for (const [g, users] of seen) {
             let fresh = 0;
