@@ -16,7 +16,7 @@ import { createGateway } from './server.ts';
 
 const KEY = 'key-org-1-0000000000';
 const authenticate: Authenticator = async (key) =>
-  key === KEY ? { orgId: 'org-1', timeZone: 'UTC' } : null;
+  key === KEY ? { orgId: 'org-1', timeZone: 'UTC', role: 'admin' as const } : null;
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
   type Query { slow(ms: Int!): Int! }
 `;

@@ -19,8 +19,17 @@ import { readApiKey } from '../lib/graphql/subgraph-context.ts';
 import { createGateway } from './server.ts';
 
 const KEY = 'key-org-1-0000000000';
+const INGEST_KEY = 'key-org-1-ingest-000';
+const PARTNER_KEY = 'key-org-1-partner-00';
+const MEMBER_KEY = 'key-org-1-member-000';
+const ROLES: Record<string, Pick<Caller, 'role' | 'client'>> = {
+  [KEY]: { role: 'admin' },
+  [INGEST_KEY]: { role: 'ingest' },
+  [PARTNER_KEY]: { role: 'partner', client: 'acme-app' },
+  [MEMBER_KEY]: { role: 'member' },
+};
 const authenticate: Authenticator = async (key) =>
-  key === KEY ? { orgId: 'org-1', timeZone: 'UTC' } : null;
+  ROLES[key] ? { orgId: 'org-1', timeZone: 'UTC', ...ROLES[key] } : null;
 
 const FEDERATION = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])`;
 
@@ -285,6 +294,39 @@ describe('HTTP', () => {
     expect(body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     expect(body.data).toBeUndefined();
     expect(audience.keys).toEqual([]);
+  });
+
+  test.each([
+    ['an ingest key', INGEST_KEY, /only post events to the collector/],
+    ['a partner key', PARTNER_KEY, /persisted operations published for its client \(acme-app\)/],
+  ])('%s: 403 FORBIDDEN with the reason, and no subgraph is called', async (_, key, reason) => {
+    audience.keys.length = 0;
+    const { status, body } = await post('{ accounts { id } }', key);
+    expect(status).toBe(403);
+    expect(body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(body.errors?.[0]?.message).toMatch(reason);
+    expect(audience.keys).toEqual([]);
+  });
+
+  test('a member key queries', async () => {
+    const { status, body } = await post('{ accounts { id } }', MEMBER_KEY);
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+  });
+
+  test('an ingest key cannot subscribe either: the socket closes with 4403', async () => {
+    const client = wsClient({ apiKey: INGEST_KEY });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      client.on('closed', (event) => resolve(event as { code: number; reason: string })),
+    );
+    client.subscribe(
+      { query: 'subscription { ticks(accountIds: ["a1"]) { delta } }' },
+      { next: () => {}, error: () => {}, complete: () => {} },
+    );
+    const { code, reason } = await closed;
+    expect(code).toBe(4403);
+    expect(reason).toMatch(/ingest key/);
+    await client.dispose();
   });
 
   test('an internal subgraph error is masked, its code kept', async () => {

@@ -10,9 +10,8 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { GraphQLError, OperationTypeNode } from 'graphql';
 import type { Authenticator } from '../lib/auth/caller.ts';
 import { defaultLimits, type ServerLimits, type SubgraphName } from '../lib/config.ts';
-import { unauthenticated } from '../lib/graphql/errors.ts';
 import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
-import { readApiKey } from '../lib/graphql/subgraph-context.ts';
+import { queryingCaller, readApiKey } from '../lib/graphql/subgraph-context.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createGatewayErrorFormatter } from './gateway-errors.ts';
 import { createSubgraphDataSource, type GatewayContext } from './subgraph-data-source.ts';
@@ -59,9 +58,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const forwarder = createSubscriptionForwarder({ supergraph, subgraphs, upstream, logger });
 
   const verify = async (key: string | undefined): Promise<GatewayContext> => {
-    const caller = key === undefined ? null : await authenticate(key);
-    if (!caller || key === undefined) throw unauthenticated();
-    return { caller, apiKey: key };
+    const caller = await queryingCaller(authenticate, key);
+    return { caller, apiKey: key! };
   };
   // Verified once per socket at connect; its subscriptions reuse the answer.
   const sockets = new WeakMap<IncomingMessage, GatewayContext>();

@@ -7,7 +7,7 @@ import { createMemoryBus } from '../lib/bus/memory.bus.ts';
 import type { Keyv } from 'keyv';
 import { createCache } from '../lib/cache/cache.ts';
 import { createRedisCacheStores } from '../lib/cache/redis.cache.ts';
-import type { LoupeConfig } from '../lib/config.ts';
+import { ConfigError, type LoupeConfig } from '../lib/config.ts';
 import type { LiveStore } from '../lib/live/live.port.ts';
 import { createMemoryLiveStore } from '../lib/live/memory.live.ts';
 import { createRedisLiveStore } from '../lib/live/redis.live.ts';
@@ -41,6 +41,40 @@ export interface Stores {
   close(): Promise<void>;
 }
 
+/**
+ * Embedded, takes the data directory for this process (chDB's lock on it) until released, so an
+ * operator command never opens PGlite beside a running product; with a meta server, does nothing.
+ */
+export async function holdEmbeddedDataDir(config: LoupeConfig): Promise<() => Promise<void>> {
+  if (config.servers.postgresUrl) return async () => {};
+  let olap: Olap | undefined;
+  try {
+    olap = createChdbOlap({ dataDir: join(config.dataDir, 'olap'), sessions: 1 });
+    await olap.query('SELECT 1');
+  } catch (error) {
+    await olap?.close().catch(() => undefined);
+    throw new ConfigError(
+      `the data directory ${config.dataDir} is in use (is \`npm start\` running on it?): stop it first, or use a meta server (LOUPE_POSTGRES_URL); chDB said: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const held = olap;
+  return () => held.close();
+}
+
+/** The meta store alone, migrated: what operator commands on organisations and keys need. */
+export async function openMetaStore(config: LoupeConfig): Promise<MetaStore> {
+  const meta = config.servers.postgresUrl
+    ? await createPostgresMeta({ url: config.servers.postgresUrl })
+    : await createPgliteMeta({ dataDir: join(config.dataDir, 'meta') });
+  try {
+    await migrate(meta);
+  } catch (error) {
+    await meta.close();
+    throw error;
+  }
+  return meta;
+}
+
 export async function openStores(config: LoupeConfig, logger?: Logger): Promise<Stores> {
   const { servers } = config;
   const closers = createClosers();
@@ -52,11 +86,8 @@ export async function openStores(config: LoupeConfig, logger?: Logger): Promise<
     closers.add(() => olap.close());
     await applyOlapSchema(olap, (line) => logger?.info(line));
 
-    const meta = servers.postgresUrl
-      ? await createPostgresMeta({ url: servers.postgresUrl })
-      : await createPgliteMeta({ dataDir: join(config.dataDir, 'meta') });
+    const meta = await openMetaStore(config);
     closers.add(() => meta.close());
-    await migrate(meta);
 
     const bus: Bus = servers.kafkaBrokers
       ? createKafkaBus({ brokers: servers.kafkaBrokers, prefix: servers.kafkaTopicPrefix, logger })

@@ -1,6 +1,7 @@
 // The collector's per-event verdicts and its 503 rule, on real engines: the in-process bus and a
 // PGlite meta store recording the accounts, as the product wires them.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import type { Caller } from '../../lib/auth/caller.ts';
 import type { Bus, BusMessage } from '../../lib/bus/bus.port.ts';
 import { createMemoryBus } from '../../lib/bus/memory.bus.ts';
 import { createLogger } from '../../lib/logger.ts';
@@ -62,7 +63,10 @@ async function start(
 ) {
   collector = await serveCollector({
     bus,
-    authenticate: async (key) => (key === KEY ? { orgId, timeZone: 'UTC' } : null),
+    authenticate: async (key) => {
+      const role = ROLES.get(key);
+      return role ? { orgId, timeZone: 'UTC', role } : null;
+    },
     onAccounts,
     logger,
     now: () => NOW,
@@ -72,10 +76,19 @@ async function start(
   });
 }
 
-async function post(events: unknown[]) {
+const INGEST_KEY = 'collector-test-ingest-key';
+const MEMBER_KEY = 'collector-test-member-key';
+const ROLES = new Map<string, Caller['role']>([
+  [KEY, 'admin'],
+  [INGEST_KEY, 'ingest'],
+  [MEMBER_KEY, 'member'],
+  ['collector-test-partner-key', 'partner'],
+]);
+
+async function post(events: unknown[], key = KEY) {
   const res = await fetch(`${collector!.url}/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+    headers: { 'content-type': 'application/json', 'x-api-key': key },
     body: JSON.stringify({ events }),
   });
   const body = (await res.json()) as {
@@ -114,6 +127,24 @@ async function settled(): Promise<void> {
 }
 
 describe('one bad event', () => {
+  test('ingest and admin keys post events; member and partner keys get 403 with the reason', async () => {
+    await start();
+    const accepted = await post([event()], INGEST_KEY);
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.accepted).toBe(1);
+    for (const key of [MEMBER_KEY, 'collector-test-partner-key']) {
+      const before = published.length;
+      const res = await fetch(`${collector!.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key },
+        body: JSON.stringify({ events: [event()] }),
+      });
+      expect(res.status).toBe(403);
+      expect(await res.text()).toMatch(/key cannot post events; use an ingest key/);
+      expect(published.length).toBe(before);
+    }
+  });
+
   test('an accountId holding NUL is rejected with its index and reason; the others are stored', async () => {
     await start();
     const events = [

@@ -2,7 +2,7 @@
 // validates each event on its own, and answers only once the accepted events are on the bus.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { API_KEY_HEADER, type Authenticator } from '../../lib/auth/caller.ts';
+import { API_KEY_HEADER, ingestRefusal, type Authenticator } from '../../lib/auth/caller.ts';
 import type { Bus, OutgoingMessage } from '../../lib/bus/bus.port.ts';
 import { defaultLimits, EVENT_TIME_WINDOW, type ServerLimits } from '../../lib/config.ts';
 import { createHttpDoor } from '../../lib/graphql/http-door.ts';
@@ -103,6 +103,8 @@ export function createCollectorHandler(deps: CollectorDeps) {
     }
     const caller = await authenticate(key);
     if (!caller) throw new HttpError(401, 'unknown or revoked API key');
+    const refusal = ingestRefusal(caller);
+    if (refusal) throw new HttpError(403, refusal);
     const contentType = req.headers['content-type'] ?? '';
     if (!contentType.startsWith('application/json')) {
       throw new HttpError(415, 'content-type must be application/json');

@@ -41,14 +41,14 @@ describe('api key authenticator', () => {
       ttlMs: 30_000,
       now: () => clock,
     });
-    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC' });
-    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC' });
+    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC', role: 'admin' });
+    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC', role: 'admin' });
     expect(db.calls).toBe(1);
 
     const info = (await listApiKeys(meta, orgId)).find((k) => k.name === 'cached');
     await revokeApiKey(meta, orgId, info!.id);
     clock += 29_000;
-    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC' });
+    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC', role: 'admin' });
     clock += 2_000;
     expect(await authenticate(key)).toBeNull();
     expect(db.calls).toBe(2);
@@ -83,8 +83,8 @@ describe('api key authenticator', () => {
     const cache = new Keyv({ store, namespace: 'auth' });
     const db = counted();
     const authenticate = createApiKeyAuthenticator(db, cache);
-    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC' });
-    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC' });
+    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC', role: 'admin' });
+    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC', role: 'admin' });
     expect(db.calls).toBe(1);
     expect(store.size).toBe(1);
     expect(JSON.stringify([...store])).not.toContain(key);
@@ -94,7 +94,7 @@ describe('api key authenticator', () => {
     const key = await createApiKey(meta, orgId, 'broken-cache');
     const cache = new Keyv({ store: new BrokenStore(), namespace: 'broken' });
     const authenticate = createApiKeyAuthenticator(meta, cache);
-    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC' });
+    expect(await authenticate(key)).toEqual({ orgId, timeZone: 'UTC', role: 'admin' });
   });
 });
 

@@ -36,6 +36,11 @@ export function unauthenticated(): GraphQLError {
   );
 }
 
+/** A verified caller whose key's role does not allow this. */
+export function forbidden(message: string): GraphQLError {
+  return graphqlError('FORBIDDEN', message);
+}
+
 export function badInput(message: string): GraphQLError {
   return graphqlError('BAD_USER_INPUT', message);
 }

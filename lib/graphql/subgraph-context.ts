@@ -2,8 +2,8 @@
 import type { IncomingMessage } from 'node:http';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { API_KEY_HEADER, type Authenticator, type Caller } from '../auth/caller.ts';
-import { unauthenticated } from './errors.ts';
+import { API_KEY_HEADER, queryRefusal, type Authenticator, type Caller } from '../auth/caller.ts';
+import { forbidden, unauthenticated } from './errors.ts';
 
 export interface SubgraphContext {
   caller: Caller;
@@ -21,17 +21,30 @@ export function readApiKey(req: IncomingMessage): string | undefined {
 
 /**
  * Builds the context function of a subgraph: it throws UNAUTHENTICATED when the key is missing
- * or unknown, so no resolver ever runs without a verified caller.
+ * or unknown (FORBIDDEN when its role may not query), so no resolver runs without a caller.
  */
 export function apiKeyContext(
   authenticate: Authenticator,
 ): (req: IncomingMessage) => Promise<SubgraphContext> {
   return async (req) => {
     const key = readApiKey(req);
-    const caller = key === undefined ? null : await authenticate(key);
-    if (!caller) throw unauthenticated();
-    return { caller };
+    return { caller: await queryingCaller(authenticate, key) };
   };
+}
+
+/**
+ * The verified caller of a GraphQL operation: UNAUTHENTICATED without a live key, FORBIDDEN for a
+ * key whose role may not query. The gateway and every subgraph decide with this one function.
+ */
+export async function queryingCaller(
+  authenticate: Authenticator,
+  key: string | undefined,
+): Promise<Caller> {
+  const caller = key === undefined ? null : await authenticate(key);
+  if (!caller) throw unauthenticated();
+  const refusal = queryRefusal(caller);
+  if (refusal) throw forbidden(refusal);
+  return caller;
 }
 
 const INTERNAL = 'INTERNAL_SERVER_ERROR';

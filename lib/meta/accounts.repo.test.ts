@@ -31,7 +31,11 @@ describe('organisations and API keys', () => {
   test('an organisation has a time zone, UTC unless set, and its keys carry it', async () => {
     const orgId = await createOrganisation(meta, 'Mumbai office', 'Asia/Kolkata');
     const key = await createApiKey(meta, orgId, 'ci');
-    expect(await authenticateApiKey(meta, key)).toEqual({ orgId, timeZone: 'Asia/Kolkata' });
+    expect(await authenticateApiKey(meta, key)).toEqual({
+      orgId,
+      timeZone: 'Asia/Kolkata',
+      role: 'admin',
+    });
     expect(await setOrganisationTimeZone(meta, orgId, 'Asia/Kathmandu')).toBe(true);
     expect((await authenticateApiKey(meta, key))?.timeZone).toBe('Asia/Kathmandu');
     expect(await setOrganisationTimeZone(meta, 'no-such-org', 'UTC')).toBe(false);
@@ -45,7 +49,7 @@ describe('organisations and API keys', () => {
     const orgId = await createOrganisation(meta, '  Acme  ');
     const key = await createApiKey(meta, orgId, 'ci');
     expect(key).toMatch(/^loupe_[A-Za-z0-9_-]{32}$/);
-    expect(await authenticateApiKey(meta, key)).toEqual({ orgId, timeZone: 'UTC' });
+    expect(await authenticateApiKey(meta, key)).toEqual({ orgId, timeZone: 'UTC', role: 'admin' });
 
     const rows = await meta.query<{ row: string }>(
       'SELECT row_to_json(k)::text AS row FROM api_keys k WHERE org_id = $1',
@@ -71,7 +75,7 @@ describe('organisations and API keys', () => {
     const [info] = await listApiKeys(meta, orgId);
     const other = await createOrganisation(meta, 'Not the owner');
     expect(await revokeApiKey(meta, other, info!.id)).toBe(false);
-    expect(await authenticateApiKey(meta, key)).toEqual({ orgId, timeZone: 'UTC' });
+    expect(await authenticateApiKey(meta, key)).toEqual({ orgId, timeZone: 'UTC', role: 'admin' });
     expect(await revokeApiKey(meta, orgId, info!.id)).toBe(true);
     expect(await revokeApiKey(meta, orgId, info!.id)).toBe(false);
     expect(await authenticateApiKey(meta, key)).toBeNull();
@@ -88,19 +92,63 @@ describe('organisations and API keys', () => {
     await expect(createOrganisation(meta, '   ')).rejects.toThrow(RangeError);
   });
 
+  test('a key has a role, and only a partner key has a client', async () => {
+    const orgId = await createOrganisation(meta, 'Roles');
+    const member = await createApiKey(meta, orgId, 'm', undefined, { role: 'member' });
+    const partner = await createApiKey(meta, orgId, 'p', undefined, {
+      role: 'partner',
+      client: ' acme-app ',
+    });
+    expect(await authenticateApiKey(meta, member)).toEqual({
+      orgId,
+      timeZone: 'UTC',
+      role: 'member',
+    });
+    expect(await authenticateApiKey(meta, partner)).toEqual({
+      orgId,
+      timeZone: 'UTC',
+      role: 'partner',
+      client: 'acme-app',
+    });
+    expect((await listApiKeys(meta, orgId)).map((k) => [k.name, k.role, k.client]).sort()).toEqual([
+      ['m', 'member', null],
+      ['p', 'partner', 'acme-app'],
+    ]);
+    await expect(createApiKey(meta, orgId, 'x', undefined, { role: 'partner' })).rejects.toThrow(
+      /needs a client name/,
+    );
+    await expect(
+      createApiKey(meta, orgId, 'x', undefined, { role: 'ingest', client: 'acme-app' }),
+    ).rejects.toThrow(/only partner keys have a client/);
+    await expect(
+      createApiKey(meta, orgId, 'x', undefined, { role: 'owner' as 'admin' }),
+    ).rejects.toThrow(/is not one of admin, member, partner, ingest/);
+    // The table refuses a partner without a client even past this code.
+    await expect(
+      meta.query(
+        `INSERT INTO api_keys (id, org_id, name, key_hash, prefix, role)
+         VALUES ('k', $1, 'raw', $2, 'loupe_', 'partner')`,
+        [orgId, 'a'.repeat(64)],
+      ),
+    ).rejects.toThrow();
+  });
+
   test('ensureDemoOrganisation is idempotent', async () => {
     const key = 'loupe_demo_0000000000000000';
     expect(await ensureDemoOrganisation(meta, key)).toEqual({
       orgId: DEMO_ORG_ID,
       timeZone: DEMO_TIME_ZONE,
+      role: 'admin',
     });
     expect(await ensureDemoOrganisation(meta, key)).toEqual({
       orgId: DEMO_ORG_ID,
       timeZone: DEMO_TIME_ZONE,
+      role: 'admin',
     });
     expect(await authenticateApiKey(meta, key)).toEqual({
       orgId: DEMO_ORG_ID,
       timeZone: DEMO_TIME_ZONE,
+      role: 'admin',
     });
     expect(await listApiKeys(meta, DEMO_ORG_ID)).toHaveLength(1);
   });

@@ -1,6 +1,6 @@
 // Organisations, their API keys and their tracked accounts. Every statement names its organisation.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Caller } from '../auth/caller.ts';
+import { KEY_ROLES, type Caller, type KeyRole } from '../auth/caller.ts';
 import type { Platform } from '../../schema/event-envelope.ts';
 import { isTimeZone } from '../time/zoned-buckets.ts';
 import type { MetaQuery, MetaStore } from './meta.port.ts';
@@ -18,6 +18,9 @@ const MAX_KEY_LENGTH = 256;
 export interface ApiKeyInfo {
   id: string;
   name: string;
+  role: KeyRole;
+  /** The partner client of a `partner` key; null for the others. */
+  client: string | null;
   /** The first characters of the key, to tell keys apart; never the key. */
   prefix: string;
   createdAt: Date;
@@ -82,6 +85,12 @@ function checkTimeZone(timeZone: string): void {
   }
 }
 
+/** What a new key may do; `client` names a partner key's client and only it. */
+export interface KeyAccess {
+  role: KeyRole;
+  client?: string;
+}
+
 /**
  * Creates an API key for `orgId` and returns it in plain text: this is the only time it is seen.
  * `plaintext` imposes the key (the configured demo key); otherwise one is generated.
@@ -91,17 +100,39 @@ export async function createApiKey(
   orgId: string,
   name: string,
   plaintext: string = generateApiKey(),
+  access: KeyAccess = { role: 'admin' },
 ): Promise<string> {
   checkKeyShape(plaintext);
+  const client = checkAccess(access);
   // Selecting the organisation makes an unknown org a missing row rather than a key for nobody.
   const inserted = await db.query<{ id: string }>(
-    `INSERT INTO api_keys (id, org_id, name, key_hash, prefix)
-     SELECT $2, o.id, $3, $4, $5 FROM organisations o WHERE o.id = $1
+    `INSERT INTO api_keys (id, org_id, name, key_hash, prefix, role, client)
+     SELECT $2, o.id, $3, $4, $5, $6, $7 FROM organisations o WHERE o.id = $1
      RETURNING id`,
-    [orgId, randomUUID(), name, hashApiKey(plaintext), displayPrefix(plaintext)],
+    [
+      orgId,
+      randomUUID(),
+      name,
+      hashApiKey(plaintext),
+      displayPrefix(plaintext),
+      access.role,
+      client,
+    ],
   );
   if (inserted.length === 0) throw new RangeError(`no organisation ${orgId}`);
   return plaintext;
+}
+
+function checkAccess({ role, client }: KeyAccess): string | null {
+  if (!KEY_ROLES.includes(role)) {
+    throw new RangeError(`role ${JSON.stringify(role)} is not one of ${KEY_ROLES.join(', ')}`);
+  }
+  const name = client?.trim();
+  if (role === 'partner' && !name) throw new RangeError('a partner key needs a client name');
+  if (role !== 'partner' && client !== undefined) {
+    throw new RangeError(`only partner keys have a client; this one is ${role}`);
+  }
+  return name ?? null;
 }
 
 /** Lists the keys of an organisation, newest first, without the keys themselves. */
@@ -109,17 +140,21 @@ export async function listApiKeys(db: MetaQuery, orgId: string): Promise<ApiKeyI
   const rows = await db.query<{
     id: string;
     name: string;
+    role: KeyRole;
+    client: string | null;
     prefix: string;
     created_at: Date;
     revoked_at: Date | null;
   }>(
-    `SELECT id, name, prefix, created_at, revoked_at FROM api_keys
+    `SELECT id, name, role, client, prefix, created_at, revoked_at FROM api_keys
      WHERE org_id = $1 ORDER BY created_at DESC, id`,
     [orgId],
   );
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
+    role: r.role,
+    client: r.client,
     prefix: r.prefix,
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
@@ -139,12 +174,29 @@ export async function revokeApiKey(db: MetaQuery, orgId: string, keyId: string):
 /** The organisation of a live key, or null: the one lookup that starts from a key, not an org. */
 export async function authenticateApiKey(db: MetaQuery, key: string): Promise<Caller | null> {
   if (key.length < MIN_KEY_LENGTH || key.length > MAX_KEY_LENGTH) return null;
-  const [row] = await db.query<{ org_id: string; time_zone: string }>(
-    `SELECT k.org_id, o.time_zone FROM api_keys k JOIN organisations o ON o.id = k.org_id
+  const [row] = await db.query<CallerRow>(
+    `SELECT k.org_id, o.time_zone, k.role, k.client
+     FROM api_keys k JOIN organisations o ON o.id = k.org_id
      WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
     [hashApiKey(key)],
   );
-  return row ? { orgId: row.org_id, timeZone: row.time_zone } : null;
+  return row ? toCaller(row) : null;
+}
+
+interface CallerRow {
+  org_id: string;
+  time_zone: string;
+  role: KeyRole;
+  client: string | null;
+}
+
+function toCaller(row: CallerRow): Caller {
+  return {
+    orgId: row.org_id,
+    timeZone: row.time_zone,
+    role: row.role,
+    ...(row.client !== null && { client: row.client }),
+  };
 }
 
 /**
@@ -159,18 +211,21 @@ export async function ensureDemoOrganisation(meta: MetaStore, apiKey: string): P
        ON CONFLICT (id) DO NOTHING`,
       [DEMO_ORG_ID, DEMO_TIME_ZONE],
     );
+    // The demo key does everything the README shows: posting events and querying.
     await tx.query(
-      `INSERT INTO api_keys (id, org_id, name, key_hash, prefix) VALUES ($1, $2, 'demo', $3, $4)
+      `INSERT INTO api_keys (id, org_id, name, key_hash, prefix, role)
+       VALUES ($1, $2, 'demo', $3, $4, 'admin')
        ON CONFLICT (key_hash) DO NOTHING`,
       [randomUUID(), DEMO_ORG_ID, hashApiKey(apiKey), displayPrefix(apiKey)],
     );
-    const [row] = await tx.query<{ org_id: string; time_zone: string }>(
-      `SELECT k.org_id, o.time_zone FROM api_keys k JOIN organisations o ON o.id = k.org_id
+    const [row] = await tx.query<CallerRow>(
+      `SELECT k.org_id, o.time_zone, k.role, k.client
+       FROM api_keys k JOIN organisations o ON o.id = k.org_id
        WHERE k.key_hash = $1`,
       [hashApiKey(apiKey)],
     );
     if (!row) throw new Error('demo API key was not stored');
-    return { orgId: row.org_id, timeZone: row.time_zone };
+    return toCaller(row);
   });
 }
 
@@ -206,6 +261,40 @@ export async function upsertTrackedAccounts(
       rows.map((a) => a.displayName ?? null),
     ],
   );
+}
+
+/** Stops tracking accounts of `orgId` (their competitor-set memberships go with them); the ids removed. */
+export async function untrackAccounts(
+  db: MetaQuery,
+  orgId: string,
+  ids: readonly string[],
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<{ id: string }>(
+    `DELETE FROM tracked_accounts WHERE org_id = $1 AND id = ANY($2::text[]) RETURNING id`,
+    [orgId, [...new Set(ids)]],
+  );
+  return rows.map((r) => r.id).sort();
+}
+
+export interface OrganisationInfo {
+  id: string;
+  name: string;
+  timeZone: string;
+  createdAt: Date;
+}
+
+/** Every organisation, oldest first: for the operator, never for a caller of the API. */
+export async function listOrganisations(db: MetaQuery): Promise<OrganisationInfo[]> {
+  const rows = await db.query<{ id: string; name: string; time_zone: string; created_at: Date }>(
+    'SELECT id, name, time_zone, created_at FROM organisations ORDER BY created_at, id',
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    timeZone: r.time_zone,
+    createdAt: r.created_at,
+  }));
 }
 
 /**

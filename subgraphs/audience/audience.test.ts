@@ -350,6 +350,24 @@ describe('audience subgraph over HTTP', () => {
     }
   });
 
+  test('answers FORBIDDEN (403) to an ingest key and a partner key sent straight to it', async () => {
+    const ingest = await createApiKey(meta, orgA, 'sdk', undefined, { role: 'ingest' });
+    const partner = await createApiKey(meta, orgA, 'p', undefined, {
+      role: 'partner',
+      client: 'acme-app',
+    });
+    const member = await createApiKey(meta, orgA, 'member', undefined, { role: 'member' });
+    for (const key of [ingest, partner]) {
+      const reply = await gql(key, '{ accounts { id } }');
+      expect(reply.status).toBe(403);
+      expect(codes(reply)).toEqual(['FORBIDDEN']);
+      expect(reply.data ?? null).toBeNull();
+    }
+    const reply = await gql<{ accounts: unknown[] }>(member, '{ accounts { id } }');
+    expect(reply.status).toBe(200);
+    expect(reply.data?.accounts.length).toBeGreaterThan(0);
+  });
+
   test('refuses an unknown platform with a validation error', async () => {
     const reply = await gql(keyA, '{ accounts(platform: MYSPACE) { id } }');
     expect(reply.status).toBe(400);
@@ -365,7 +383,7 @@ describe('audience subgraph over HTTP', () => {
       {
         olap: broken,
         meta,
-        authenticate: async () => ({ orgId: orgA, timeZone: 'UTC' }),
+        authenticate: async () => ({ orgId: orgA, timeZone: 'UTC', role: 'admin' as const }),
         logger: createLogger('silent'),
       },
       { minBucket: 100 },

@@ -135,7 +135,7 @@ describe('benchmarking subgraph over HTTP', () => {
     };
     const subgraph = createBenchmarkingSubgraph({
       meta: broken,
-      authenticate: async () => ({ orgId: 'any', timeZone: 'UTC' }),
+      authenticate: async () => ({ orgId: 'any', timeZone: 'UTC', role: 'admin' as const }),
       logger: createLogger('silent'),
     });
     const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });

@@ -3,8 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import type { Authenticator } from '../../lib/auth/caller.ts';
-import { unauthenticated } from '../../lib/graphql/errors.ts';
-import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
+import { queryingCaller, type SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
 import { createSubgraphServer } from '../../lib/graphql/subgraph-server.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
@@ -42,9 +41,9 @@ export function createMetricsSubgraph(deps: {
     ...server,
     async socketContext(connectionParams) {
       const key = connectionParams['apiKey'];
-      const caller = typeof key === 'string' ? await deps.authenticate(key) : null;
-      if (!caller) throw unauthenticated();
-      return { caller };
+      return {
+        caller: await queryingCaller(deps.authenticate, typeof key === 'string' ? key : undefined),
+      };
     },
   };
 }

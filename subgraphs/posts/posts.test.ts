@@ -586,7 +586,7 @@ describe('boundary', () => {
     };
     const subgraph = createPostsSubgraph({
       olap: broken,
-      authenticate: async () => ({ orgId: orgA, timeZone: 'UTC' }),
+      authenticate: async () => ({ orgId: orgA, timeZone: 'UTC', role: 'admin' as const }),
       logger: createLogger('silent'),
     });
     const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });

@@ -1,0 +1,130 @@
+// `npm run admin` as an operator runs it, on an embedded data directory: an organisation, keys of
+// each kind that open it with their role, tracked and untracked accounts, mistakes answered in a
+// line with exit code 2, and a refusal while another process holds the data directory.
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { authenticateApiKey } from '../lib/meta/accounts.repo.ts';
+import { createPgliteMeta } from '../lib/meta/pglite.meta.ts';
+import { createChdbOlap } from '../lib/olap/chdb.olap.ts';
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// Asynchronous, so the test can hold the data directory while the command tries to open it.
+function admin(dataDir: string, ...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', ...args], {
+      env: { PATH: process.env['PATH'], LOUPE_DATA_DIR: dataDir, LOUPE_LOG_LEVEL: 'warn' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('npm run admin', () => {
+  test('creates an organisation, keys that open it with their role, and tracks accounts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'loupe-admin-'));
+    const org = await admin(
+      dir,
+      'org',
+      'create',
+      '--name',
+      'Acme EU',
+      '--time-zone',
+      'Europe/Berlin',
+      '--json',
+    );
+    expect(org.status, org.stderr).toBe(0);
+    const { id: orgId } = JSON.parse(org.stdout) as { id: string };
+
+    const ingest = await admin(dir, 'key', 'create', '--org', orgId, '--role', 'ingest', '--json');
+    expect(ingest.status, ingest.stderr).toBe(0);
+    const created = JSON.parse(ingest.stdout) as { key: string; id: string; role: string };
+    expect(created.role).toBe('ingest');
+
+    const noClient = await admin(dir, 'key', 'create', '--org', orgId, '--role', 'partner');
+    expect(noClient.status).toBe(2);
+    expect(noClient.stderr).toMatch(/a partner key needs a client name/);
+
+    const track = await admin(
+      dir,
+      'account',
+      'track',
+      '--org',
+      orgId,
+      '--platform',
+      'instagram',
+      '--id',
+      'ig-acme',
+    );
+    expect(track.status, track.stderr).toBe(0);
+    const untrack = await admin(
+      dir,
+      'account',
+      'untrack',
+      '--org',
+      orgId,
+      '--id',
+      'ig-acme',
+      '--id',
+      'nope',
+    );
+    expect(untrack.status).toBe(2);
+    expect(untrack.stderr).toMatch(/does not track nope; untracked ig-acme/);
+
+    const list = await admin(dir, 'key', 'list', '--org', orgId, '--json');
+    const keys = JSON.parse(list.stdout) as { id: string; role: string; prefix: string }[];
+    expect(keys.map((k) => [k.id, k.role])).toEqual([[created.id, 'ingest']]);
+    // The key itself is shown once: never in a listing.
+    expect(list.stdout).not.toContain(created.key);
+
+    const meta = await createPgliteMeta({ dataDir: join(dir, 'meta') });
+    try {
+      expect(await authenticateApiKey(meta, created.key)).toEqual({
+        orgId,
+        timeZone: 'Europe/Berlin',
+        role: 'ingest',
+      });
+      expect(
+        await meta.query('SELECT id FROM tracked_accounts WHERE org_id = $1', [orgId]),
+      ).toEqual([]);
+    } finally {
+      await meta.close();
+    }
+  }, 120_000);
+
+  test('answers a mistake in one line with exit code 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'loupe-admin-'));
+    const zone = await admin(dir, 'org', 'create', '--name', 'X', '--time-zone', 'Mars/Base');
+    expect([zone.status, zone.stderr.trim()]).toEqual([2, '"Mars/Base" is not an IANA time zone']);
+    const unknown = await admin(dir, 'key', 'list', '--org', 'no-such-org');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/no organisation no-such-org/);
+    const bogus = await admin(dir, 'bogus');
+    expect(bogus.status).toBe(2);
+    expect(bogus.stderr).toMatch(/unknown command: bogus[\s\S]*npm run admin -- <command>/);
+  }, 120_000);
+
+  test('refuses while another process holds the data directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'loupe-admin-'));
+    const olap = createChdbOlap({ dataDir: join(dir, 'olap'), sessions: 1 });
+    try {
+      await olap.query('SELECT 1');
+      // This process holds it as `npm start` would; the command must not open PGlite beside it.
+      const run = await admin(dir, 'org', 'list');
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(/is in use \(is `npm start` running on it\?\)/);
+    } finally {
+      await olap.close();
+    }
+  }, 120_000);
+});
