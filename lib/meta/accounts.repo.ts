@@ -338,10 +338,11 @@ export async function getTrackedAccounts(
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-export type TrackedAccountsLookup = (
-  orgId: string,
-  ids: readonly string[],
-) => Promise<(TrackedAccount | null)[]>;
+export interface TrackedAccountsLookup {
+  (orgId: string, ids: readonly string[]): Promise<(TrackedAccount | null)[]>;
+  /** Drops what is remembered of these accounts, after this process changed them. */
+  forget(orgId: string, ids: readonly string[]): void;
+}
 
 /**
  * getTrackedAccounts with found accounts remembered for `ttlMs`: every dashboard read resolves its
@@ -353,9 +354,10 @@ export function rememberTrackedAccounts(
   { ttlMs = 5_000, maxEntries = 10_000, now = Date.now } = {},
 ): TrackedAccountsLookup {
   const found = new Map<string, { account: TrackedAccount; until: number }>();
-  return async (orgId, ids) => {
+  const keyOf = (orgId: string, id: string) => `${orgId}\u0000${id}`;
+  const lookup = async (orgId: string, ids: readonly string[]) => {
     const at = now();
-    const key = (id: string) => `${orgId}\u0000${id}`;
+    const key = (id: string) => keyOf(orgId, id);
     const known = (id: string) => {
       const entry = found.get(key(id));
       return entry && entry.until > at ? entry.account : undefined;
@@ -375,6 +377,11 @@ export function rememberTrackedAccounts(
       return account ? { ...account } : null;
     });
   };
+  return Object.assign(lookup, {
+    forget(orgId: string, ids: readonly string[]) {
+      for (const id of ids) found.delete(keyOf(orgId, id));
+    },
+  });
 }
 
 interface AccountRow {

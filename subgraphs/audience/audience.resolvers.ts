@@ -4,12 +4,15 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import DataLoader from 'dataloader';
 import { DateTimeScalar } from '../../lib/graphql/date-time.scalar.ts';
-import { badInput } from '../../lib/graphql/errors.ts';
+import { badInput, forbidden } from '../../lib/graphql/errors.ts';
 import { perRequest } from '../../lib/graphql/request-scope.ts';
 import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
 import {
-  rememberTrackedAccounts,
+  isRefusedValue,
   listTrackedAccounts,
+  rememberTrackedAccounts,
+  untrackAccounts,
+  upsertTrackedAccounts,
   type TrackedAccount,
 } from '../../lib/meta/accounts.repo.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
@@ -89,6 +92,37 @@ function loaderFor<V>(
   return loader;
 }
 
+interface TrackAccountInput {
+  id: string;
+  platform: Platform;
+  handle?: string | null;
+  displayName?: string | null;
+}
+
+const MAX_TEXT = 256;
+
+/** The caller's organisation, when its key may change what the organisation tracks. */
+function adminOf(ctx: SubgraphContext): string {
+  if (ctx.caller.role !== 'admin') {
+    throw forbidden(`a ${ctx.caller.role} key cannot change tracked accounts; use an admin key`);
+  }
+  return ctx.caller.orgId;
+}
+
+function checkTrackInput(input: TrackAccountInput): TrackAccountInput {
+  const id = input.id.trim();
+  if (id.length === 0 || id.length > MAX_TEXT) {
+    throw badInput(`input.id must have 1 to ${MAX_TEXT} characters`);
+  }
+  for (const field of ['handle', 'displayName'] as const) {
+    const value = input[field];
+    if (value != null && value.length > MAX_TEXT) {
+      throw badInput(`input.${field} must have at most ${MAX_TEXT} characters`);
+    }
+  }
+  return { ...input, id };
+}
+
 export function audienceResolvers(deps: {
   meta: MetaStore;
   store: AudienceStore;
@@ -142,6 +176,35 @@ export function audienceResolvers(deps: {
         listTrackedAccounts(meta, ctx.caller.orgId, args.platform ?? undefined),
       account: (_: unknown, args: { id: string }, ctx: SubgraphContext) =>
         loaders(ctx).account.load(args.id),
+    },
+    Mutation: {
+      async trackAccount(_: unknown, args: { input: TrackAccountInput }, ctx: SubgraphContext) {
+        const org = adminOf(ctx);
+        const { id, platform, handle, displayName } = checkTrackInput(args.input);
+        try {
+          await upsertTrackedAccounts(meta, org, [
+            {
+              id,
+              platform,
+              ...(handle != null && { handle }),
+              ...(displayName != null && { displayName }),
+            },
+          ]);
+        } catch (error) {
+          if (isRefusedValue(error))
+            throw badInput(`account ${JSON.stringify(id)} was refused: ${String(error)}`);
+          throw error;
+        }
+        trackedAccounts.forget(org, [id]);
+        const [account] = await trackedAccounts(org, [id]);
+        return account;
+      },
+      async untrackAccount(_: unknown, args: { id: string }, ctx: SubgraphContext) {
+        const org = adminOf(ctx);
+        const removed = await untrackAccounts(meta, org, [args.id]);
+        trackedAccounts.forget(org, [args.id]);
+        return removed.length > 0;
+      },
     },
     Account: {
       // An account the caller's organisation does not track resolves to null.

@@ -8,6 +8,7 @@ import { createLogger } from '../../lib/logger.ts';
 import {
   createApiKey,
   createOrganisation,
+  getTrackedAccounts,
   upsertTrackedAccounts,
 } from '../../lib/meta/accounts.repo.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
@@ -366,6 +367,45 @@ describe('audience subgraph over HTTP', () => {
     const reply = await gql<{ accounts: unknown[] }>(member, '{ accounts { id } }');
     expect(reply.status).toBe(200);
     expect(reply.data?.accounts.length).toBeGreaterThan(0);
+  });
+
+  test('an admin key tracks and untracks accounts of its own organisation only', async () => {
+    const TRACK = `mutation ($input: TrackAccountInput!) {
+      trackAccount(input: $input) { id platform }
+    }`;
+    const UNTRACK = 'mutation ($id: ID!) { untrackAccount(id: $id) }';
+    const member = await createApiKey(meta, orgA, 'member', undefined, { role: 'member' });
+    const input = { id: ' tt-new ', platform: 'TIKTOK', handle: '@new' };
+
+    const refused = await gql(member, TRACK, { input });
+    expect(refused.status).toBe(403);
+    expect(codes(refused)).toEqual(['FORBIDDEN']);
+    expect((await gql<AccountData>(keyA, ACCOUNT, { id: 'tt-new' })).data?.account).toBeNull();
+
+    const tracked = await gql(keyA, TRACK, { input });
+    expect(tracked.data).toEqual({ trackAccount: { id: 'tt-new', platform: 'TIKTOK' } });
+    // Renamed, the handle kept when left out.
+    await gql(keyA, TRACK, { input: { id: 'tt-new', platform: 'TIKTOK', displayName: 'New' } });
+    const [stored] = await getTrackedAccounts(meta, orgA, ['tt-new']);
+    expect([stored?.handle, stored?.displayName]).toEqual(['@new', 'New']);
+    const found = await gql<AccountData>(keyA, ACCOUNT, { id: 'tt-new' });
+    expect(found.data?.account?.id).toBe('tt-new');
+    // Another organisation neither sees it nor can untrack it.
+    expect((await gql<AccountData>(keyB, ACCOUNT, { id: 'tt-new' })).data?.account).toBeNull();
+    expect((await gql(keyB, UNTRACK, { id: 'tt-new' })).data).toEqual({ untrackAccount: false });
+
+    expect((await gql(keyA, UNTRACK, { id: 'tt-new' })).data).toEqual({ untrackAccount: true });
+    expect((await gql<AccountData>(keyA, ACCOUNT, { id: 'tt-new' })).data?.account).toBeNull();
+    expect((await gql(keyA, UNTRACK, { id: 'tt-new' })).data).toEqual({ untrackAccount: false });
+
+    for (const bad of [
+      { ...input, id: '  ' },
+      { ...input, handle: 'h'.repeat(257) },
+      { ...input, id: 'bad\u0000id' },
+    ]) {
+      const reply = await gql(keyA, TRACK, { input: bad });
+      expect(codes(reply), JSON.stringify(reply.errors)).toEqual(['BAD_USER_INPUT']);
+    }
   });
 
   test('refuses an unknown platform with a validation error', async () => {
