@@ -191,8 +191,10 @@ export function audienceResolvers(deps: {
             },
           ]);
         } catch (error) {
-          if (isRefusedValue(error))
-            throw badInput(`account ${JSON.stringify(id)} was refused: ${String(error)}`);
+          // Not the meta store's words: the caller learns what to change, nothing of the store.
+          if (isRefusedValue(error)) {
+            throw badInput('input.id, handle and displayName must be text without NUL characters');
+          }
           throw error;
         }
         trackedAccounts.forget(org, [id]);
@@ -201,8 +203,9 @@ export function audienceResolvers(deps: {
       },
       async untrackAccount(_: unknown, args: { id: string }, ctx: SubgraphContext) {
         const org = adminOf(ctx);
-        const removed = await untrackAccounts(meta, org, [args.id]);
-        trackedAccounts.forget(org, [args.id]);
+        const id = args.id.trim();
+        const removed = await untrackAccounts(meta, org, [id]);
+        trackedAccounts.forget(org, [id]);
         return removed.length > 0;
       },
     },
