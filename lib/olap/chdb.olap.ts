@@ -1,7 +1,7 @@
 // Embedded OLAP: the ClickHouse engine in-process through chDB, on a local data directory.
 // Queries and inserts run off the event loop (chDB's async API). A session runs one statement
-// at a time, so a few sessions share the data directory (chDB lets sessions on one path coexist)
-// and each statement goes to the one with the shortest queue: reads no longer wait behind one.
+// at a time, so on machines with cores to spare a few sessions share the data directory (chDB
+// lets sessions on one path coexist) and each statement goes to the one with the shortest queue.
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Session } from 'chdb';
@@ -11,7 +11,10 @@ import { assertTableName } from './olap-table.ts';
 export interface ChdbOlapOptions {
   /** Directory holding the tables; created when missing. chDB allows one per process. */
   dataDir: string;
-  /** Sessions statements are spread over; default: one per core, at least 2, at most 4. */
+  /**
+   * Sessions statements are spread over. Default: one per core but one, 1 to 4: each runs on a
+   * core of its own, and the JavaScript thread that serves the answers needs one too.
+   */
   sessions?: number;
 }
 
@@ -23,7 +26,7 @@ interface Lane {
 }
 
 export function createChdbOlap({ dataDir, sessions }: ChdbOlapOptions): Olap {
-  const size = sessions ?? Math.min(4, Math.max(2, availableParallelism()));
+  const size = sessions ?? Math.min(4, Math.max(1, availableParallelism() - 1));
   if (!Number.isInteger(size) || size < 1) {
     throw new RangeError(`chDB sessions must be a positive integer, got ${size}`);
   }
