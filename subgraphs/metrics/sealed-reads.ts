@@ -53,10 +53,8 @@ interface EdgeRow {
   user_id: string;
 }
 
-interface Core extends StoredValues {
-  /** Per series (metric, account, post): its level at the head's quarter-hour and at B. */
-  levels: Map<string, { atHead: number; atB: number }>;
-}
+/** Per series (metric, account, post): its level at the head's quarter-hour and at B. */
+type Levels = Map<string, { atHead: number; atB: number }>;
 
 interface Entry<T> {
   marks: string;
@@ -164,9 +162,9 @@ export function createSealedReads(deps: {
     );
 
   /** Each series' level just before `head` and at `to`, from the router over [head, to). */
-  async function levelsOf(q: SeriesQuery, head: number, to: number): Promise<Core['levels']> {
+  async function levelsOf(q: SeriesQuery, head: number, to: number): Promise<Levels> {
     const metrics = storedMetricsOf(q.metrics).filter((m) => m !== 'app_events');
-    const levels: Core['levels'] = new Map();
+    const levels: Levels = new Map();
     if (metrics.length === 0) return levels;
     // Month buckets in UTC: the fewest rollup rows; only the levels' moves are kept.
     const { sql, params } = seriesSql({
@@ -263,14 +261,8 @@ export function createSealedReads(deps: {
         cached(
           coreKey,
           marks.late,
-          async (): Promise<Core> => {
-            const [values, levels] = await Promise.all([
-              readStoredValues(olap, { ...q, from: coreFrom, to: coreTo }),
-              levelsOf(q, head, coreTo),
-            ]);
-            return { ...values, levels };
-          },
-          (core) => core.values.length + core.levels.size,
+          () => readStoredValues(olap, { ...q, from: coreFrom, to: coreTo }),
+          (core) => core.values.length,
         ),
         head < q.from
           ? cached(headKey, marks.late, () => edgeRows(q, head, coreFrom), rowCount)
@@ -332,12 +324,22 @@ export function createSealedReads(deps: {
           level.set(key, row.value);
         }
       };
-      const levelAt = (row: EdgeRow, when: 'atHead' | 'atB') =>
-        core.levels.get(seriesKey(row.metric, row.account_id, row.post_id))?.[when] ?? 0;
-
       // Head: the rows of its quarter-hour before `from` set where each level stands at `from`.
       const headBefore = headRows.filter((r) => r.t < q.from);
       const headIn = headRows.filter((r) => r.t >= q.from);
+      const tailIn = tailRows.filter((r) => r.t < q.to);
+      // Series levels are a second router statement: read (and kept) only when an end moves one.
+      const movesLevels = [...headIn, ...tailIn].some((r) => r.mode === TOTAL && r.metric !== '');
+      const levels = movesLevels
+        ? await cached(
+            JSON.stringify(['levels', scope, head, coreTo]),
+            marks.late,
+            () => levelsOf(q, head, coreTo),
+            (found) => found.size,
+          )
+        : (new Map() as Levels);
+      const levelAt = (row: EdgeRow, when: 'atHead' | 'atB') =>
+        levels.get(seriesKey(row.metric, row.account_id, row.post_id))?.[when] ?? 0;
       const atFrom = new Map<string, number>();
       for (const row of headBefore) {
         if (row.mode === TOTAL && row.metric !== '') {
@@ -355,7 +357,6 @@ export function createSealedReads(deps: {
           add(row, -2, -change);
         },
       );
-      const tailIn = tailRows.filter((r) => r.t < q.to);
       levelMoves(
         tailIn,
         (row) => levelAt(row, 'atB'),
