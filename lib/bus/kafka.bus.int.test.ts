@@ -63,4 +63,38 @@ describe('kafka bus', () => {
     );
     expect(values.filter((v) => v.startsWith('warm-up:'))).toHaveLength(50);
   }, 90_000);
+
+  test('goes on consuming after the group evicted it for blocking past the session timeout', async () => {
+    // A handler that holds the event loop longer than the session timeout (10 s) silences the
+    // member's heartbeats, so the group evicts it and its commit is refused. The member must
+    // rejoin and receive what follows; one that gave up would sit idle in a live process.
+    const bus = createKafkaBus({ brokers, prefix, retryMs: 20 });
+    const topic = `evicted-${randomBytes(3).toString('hex')}`;
+    await bus.publish(topic, [{ key: 'k', value: 'before' }]);
+    const seen: string[] = [];
+    let blocked = false;
+    const consumer = await bus.consume({
+      topic,
+      group: `evicted-${randomBytes(3).toString('hex')}`,
+      handleBatch: async (b) => {
+        if (!blocked) {
+          blocked = true;
+          const until = Date.now() + 12_000;
+          while (Date.now() < until); // deliberately synchronous: no timer or socket runs
+        }
+        seen.push(...b.messages.map((m) => m.value));
+      },
+    });
+    for (let waited = 0; !blocked && waited < 20_000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await bus.publish(topic, [{ key: 'k', value: 'after' }]);
+    for (let waited = 0; !seen.includes('after') && waited < 60_000; waited += 200) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await consumer.close();
+    await bus.close();
+    expect(seen).toContain('before');
+    expect(seen).toContain('after');
+  }, 120_000);
 });

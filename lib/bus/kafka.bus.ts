@@ -108,6 +108,8 @@ const CLOSE_FLUSH_MS = 5000;
 const HEARTBEAT_MS = 1000;
 /** How long `consume` waits to be given partitions before it gives up with an error. */
 const JOIN_TIMEOUT_MS = 60_000;
+/** Between attempts to join again after kafkajs gave a member up. */
+const REJOIN_RETRY_MS = 5000;
 
 export function createKafkaBus(options: KafkaBusOptions): Bus {
   const prefix = options.prefix ?? '';
@@ -472,21 +474,47 @@ class KafkaBusConsumer implements BusConsumer {
       );
     });
     try {
-      await consumer.connect();
-      // Where a group with no commit starts; `fromBeginning: false` groups were pinned above.
-      await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        // Partitions run side by side, so one failing partition does not hold back the others.
-        partitionsConsumedConcurrently: options.partitions,
-        eachBatch: (payload) => this.handle(payload),
-      });
+      await this.run();
       await joined;
     } finally {
       clearTimeout(timer);
       for (const off of offs) off();
     }
+    // kafkajs gives up on a crash it deems final (an eviction it did not expect, for one), and
+    // the process would go on with a member that consumes nothing: join again instead.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.closing) return;
+      options.logger?.error(
+        { err: payload.error, group: options.group },
+        'consumer crashed; joining its group again',
+      );
+      this.rejoin();
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { consumer, options } = this;
+    await consumer.connect();
+    // Where a group with no commit starts; `fromBeginning: false` groups were pinned above.
+    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // Partitions run side by side, so one failing partition does not hold back the others.
+      partitionsConsumedConcurrently: options.partitions,
+      eachBatch: (payload) => this.handle(payload),
+    });
+  }
+
+  private rejoin(): void {
+    if (this.closing) return;
+    this.run().catch((error: unknown) => {
+      this.options.logger?.error(
+        { err: error, group: this.options.group },
+        `could not join the group again; retrying in ${REJOIN_RETRY_MS / 1000} s`,
+      );
+      setTimeout(() => this.rejoin(), REJOIN_RETRY_MS).unref();
+    });
   }
 
   private async handle(payload: EachBatchPayload): Promise<void> {
@@ -538,9 +566,16 @@ class KafkaBusConsumer implements BusConsumer {
       payload.resolveOffset(String(last));
       // Committed synchronously per slice: a crash after this point never re-reads it, and a
       // crash before it re-reads only this slice.
-      await consumer.commitOffsets([
-        { topic: options.topic, partition: batch.partition, offset: String(last + 1) },
-      ]);
+      try {
+        await consumer.commitOffsets([
+          { topic: options.topic, partition: batch.partition, offset: String(last + 1) },
+        ]);
+      } catch (error) {
+        // Evicted or rebalanced meanwhile: the partition's next owner redelivers the slice, and
+        // kafkajs rejoins this member on its next fetch; thrown, it would end the member.
+        if (lostMembership(error)) return;
+        throw error;
+      }
       await heartbeat();
     }
   }
@@ -552,6 +587,22 @@ class KafkaBusConsumer implements BusConsumer {
     })();
     return this.closing;
   }
+}
+
+/** Kafka's answers meaning a member no longer owns its partitions; kafkajs nests them in `cause`. */
+const LOST_MEMBERSHIP = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'FENCED_INSTANCE_ID',
+]);
+
+function lostMembership(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (LOST_MEMBERSHIP.has((e as { type?: string }).type ?? '')) return true;
+  }
+  return false;
 }
 
 /** Waits `ms`, heartbeating each second, or less once `wanted` turns false. */
