@@ -9,6 +9,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import type { Authenticator } from '../lib/auth/caller.ts';
+import { createInternalTokens } from '../lib/auth/internal-token.ts';
 import { defaultLimits, type ServerLimits } from '../lib/config.ts';
 import { abandonable, requestSignal } from '../lib/graphql/request-signal.ts';
 import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
@@ -84,6 +85,7 @@ beforeAll(async () => {
       reports: down,
     },
     authenticate,
+    tokens: createInternalTokens('a-secret-only-this-test-knows-0123456789'),
     limits: LIMITS,
   }).listen({ host: '127.0.0.1', port: 0 });
 });

@@ -13,9 +13,13 @@ import { createClient, type Client, type FormattedExecutionResult } from 'graphq
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import type { Authenticator, Caller } from '../lib/auth/caller.ts';
-import { unauthenticated } from '../lib/graphql/errors.ts';
+import {
+  createInternalTokens,
+  INTERNAL_CALLER_HEADER,
+  INTERNAL_CALLER_PARAM,
+} from '../lib/auth/internal-token.ts';
 import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
-import { readApiKey } from '../lib/graphql/subgraph-context.ts';
+import { gatewayCaller } from '../lib/graphql/subgraph-context.ts';
 import { createGateway } from './server.ts';
 
 const KEY = 'key-org-1-0000000000';
@@ -30,6 +34,8 @@ const ROLES: Record<string, Pick<Caller, 'role' | 'client'>> = {
 };
 const authenticate: Authenticator = async (key) =>
   ROLES[key] ? { orgId: 'org-1', timeZone: 'UTC', ...ROLES[key] } : null;
+const ADMIN: Caller = { orgId: 'org-1', timeZone: 'UTC', role: 'admin' };
+const tokens = createInternalTokens('a-secret-only-this-test-knows-0123456789');
 
 const FEDERATION = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])`;
 
@@ -119,16 +125,15 @@ const audienceResolvers = {
 
 interface TestSubgraph {
   served: ServedGraphQL;
-  /** API keys the subgraph received, over HTTP and in graphql-ws connectionParams. */
-  keys: string[];
+  /** Callers the subgraph verified from the gateway's signed header (HTTP and graphql-ws). */
+  callers: Caller[];
 }
 
 async function startSubgraph(sdl: string, resolvers: object): Promise<TestSubgraph> {
-  const keys: string[] = [];
-  const verify = async (key: string | undefined): Promise<Caller> => {
-    keys.push(key ?? '');
-    const caller = key === undefined ? null : await authenticate(key);
-    if (!caller) throw unauthenticated();
+  const callers: Caller[] = [];
+  const verify = async (token: unknown): Promise<Caller> => {
+    const caller = await gatewayCaller(tokens, typeof token === 'string' ? token : undefined);
+    callers.push(caller);
     return caller;
   };
   const schema = buildSubgraphSchema({
@@ -142,16 +147,13 @@ async function startSubgraph(sdl: string, resolvers: object): Promise<TestSubgra
     }),
     host: '127.0.0.1',
     port: 0,
-    context: (req) => verify(readApiKey(req)),
+    context: (req) => verify(req.headers[INTERNAL_CALLER_HEADER]),
     subscriptions: {
       schema,
-      context: (params) => {
-        const key = params['apiKey'];
-        return verify(typeof key === 'string' ? key : undefined);
-      },
+      context: (params) => verify(params[INTERNAL_CALLER_PARAM]),
     },
   });
-  return { served, keys };
+  return { served, callers };
 }
 
 async function unusedUrl(): Promise<string> {
@@ -186,6 +188,7 @@ beforeAll(async () => {
       reports: down,
     },
     authenticate,
+    tokens,
   }).listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -267,9 +270,9 @@ describe('HTTP', () => {
     expect(res.status).toBe(200);
   });
 
-  test('a query across two subgraphs, with the caller key forwarded to both', async () => {
-    metrics.keys.length = 0;
-    audience.keys.length = 0;
+  test('a query across two subgraphs, with the verified caller signed for both', async () => {
+    metrics.callers.length = 0;
+    audience.callers.length = 0;
     const { status, body } = await post('{ accounts { id handle score } }', KEY);
     expect(status).toBe(200);
     expect(body).toEqual({
@@ -280,32 +283,32 @@ describe('HTTP', () => {
         ],
       },
     });
-    expect(audience.keys).toEqual([KEY]);
-    expect(metrics.keys).toEqual([KEY]);
+    expect(audience.callers).toEqual([ADMIN]);
+    expect(metrics.callers).toEqual([ADMIN]);
   });
 
   test.each([
     ['no key', undefined],
     ['an unknown key', 'not-a-key'],
   ])('%s: 401 UNAUTHENTICATED, and no subgraph is called', async (_, key) => {
-    audience.keys.length = 0;
+    audience.callers.length = 0;
     const { status, body } = await post('{ accounts { id } }', key);
     expect(status).toBe(401);
     expect(body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     expect(body.data).toBeUndefined();
-    expect(audience.keys).toEqual([]);
+    expect(audience.callers).toEqual([]);
   });
 
   test.each([
     ['an ingest key', INGEST_KEY, /only post events to the collector/],
     ['a partner key', PARTNER_KEY, /persisted operations published for its client \(acme-app\)/],
   ])('%s: 403 FORBIDDEN with the reason, and no subgraph is called', async (_, key, reason) => {
-    audience.keys.length = 0;
+    audience.callers.length = 0;
     const { status, body } = await post('{ accounts { id } }', key);
     expect(status).toBe(403);
     expect(body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     expect(body.errors?.[0]?.message).toMatch(reason);
-    expect(audience.keys).toEqual([]);
+    expect(audience.callers).toEqual([]);
   });
 
   test('a member key queries', async () => {
@@ -366,11 +369,11 @@ describe('HTTP', () => {
 describe('subscriptions over graphql-ws', () => {
   test('events pushed after subscribing arrive, with fields of another subgraph resolved', async () => {
     const client = wsClient({ apiKey: KEY });
-    metrics.keys.length = 0;
-    audience.keys.length = 0;
+    metrics.callers.length = 0;
+    audience.callers.length = 0;
     const sub = subscribe(client, TICKS, { ids: ['a1'] });
     await waitFor('the upstream subscription', () => openTicks() === 1);
-    expect(metrics.keys).toEqual([KEY]);
+    expect(metrics.callers).toEqual([ADMIN]);
 
     push({ account: { id: 'a1', score: 7 }, delta: 5 });
     push({ account: { id: 'a22', score: 8 }, delta: -2 });
@@ -379,8 +382,8 @@ describe('subscriptions over graphql-ws', () => {
       { data: { ticks: { delta: 5, account: { id: 'a1', score: 7, handle: '@a1' } } } },
       { data: { ticks: { delta: -2, account: { id: 'a22', score: 8, handle: '@a22' } } } },
     ]);
-    // Account.handle came from the audience subgraph, asked with the subscriber's key.
-    expect(audience.keys).toEqual([KEY, KEY]);
+    // Account.handle came from the audience subgraph, asked for the subscriber.
+    expect(audience.callers).toEqual([ADMIN, ADMIN]);
 
     sub.unsubscribe();
     await expect(sub.ended).resolves.toBeUndefined();
@@ -427,23 +430,23 @@ describe('subscriptions over graphql-ws', () => {
     ['no key', {}],
     ['an unknown key', { apiKey: 'not-a-key' }],
   ])('%s: the connection is refused with 4403 and a reason', async (_, options) => {
-    metrics.keys.length = 0;
+    metrics.callers.length = 0;
     const client = wsClient(options);
     const sub = subscribe(client, TICKS, { ids: ['a1'] });
     const error = (await sub.ended) as { code?: number; reason?: string };
     expect(error.code).toBe(4403);
     expect(error.reason).toMatch(/valid API key is required/);
-    expect(metrics.keys).toEqual([]);
+    expect(metrics.callers).toEqual([]);
     await client.dispose();
   });
 
   test('an unknown field is refused at the gateway, before any subgraph sees it', async () => {
-    metrics.keys.length = 0;
+    metrics.callers.length = 0;
     const client = wsClient({ apiKey: KEY });
     const sub = subscribe(client, 'subscription { ticks(accountIds: ["a1"]) { delta nope } }');
     const errors = (await sub.ended) as GraphQLFormattedError[];
     expect(errors.map((e) => e.message)).toEqual(['Cannot query field "nope" on type "Tick".']);
-    expect(metrics.keys).toEqual([]);
+    expect(metrics.callers).toEqual([]);
     await client.dispose();
   });
 

@@ -2,6 +2,7 @@
 // graphql-ws on the same path.
 import { readFile } from 'node:fs/promises';
 import type { Authenticator } from '../lib/auth/caller.ts';
+import type { InternalTokens } from '../lib/auth/internal-token.ts';
 import type { LoupeConfig, SubgraphName } from '../lib/config.ts';
 import type { ServedGraphQL } from '../lib/graphql/serve.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -13,6 +14,7 @@ export async function startGateway(
   deps: {
     subgraphUrls: Record<SubgraphName, string>;
     authenticate: Authenticator;
+    tokens: InternalTokens;
     logger?: Logger;
   },
 ): Promise<ServedGraphQL> {

@@ -1,7 +1,7 @@
 // The federated gateway, built without side effects: Apollo Gateway over the checked-in
 // supergraph for queries and mutations, our own forwarder for subscriptions. It verifies the API
-// key up front and forwards it to every subgraph, each of which verifies it again and scopes by
-// its organisation.
+// key up front and hands every subgraph the verified caller, signed (lib/auth/internal-token.ts);
+// each subgraph checks the signature and the role again and scopes by the organisation.
 import type { IncomingMessage } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { Supergraph } from '@apollo/federation-internals';
@@ -9,6 +9,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, OperationTypeNode } from 'graphql';
 import type { Authenticator } from '../lib/auth/caller.ts';
+import type { InternalTokens } from '../lib/auth/internal-token.ts';
 import { defaultLimits, type ServerLimits, type SubgraphName } from '../lib/config.ts';
 import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
 import { queryingCaller, readApiKey } from '../lib/graphql/subgraph-context.ts';
@@ -28,6 +29,8 @@ export interface GatewayDeps {
   subgraphUrls: Record<SubgraphName, string>;
   /** Resolves an API key to its organisation, or null. */
   authenticate: Authenticator;
+  /** Signs the verified caller for the subgraphs. */
+  tokens: InternalTokens;
   logger?: Logger;
   /** Pool of keep-alive sockets to the subgraphs. */
   http?: SubgraphFetcherOptions;
@@ -41,7 +44,7 @@ export interface Gateway {
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
-  const { supergraphSdl, subgraphUrls, authenticate, logger } = deps;
+  const { supergraphSdl, subgraphUrls, authenticate, tokens, logger } = deps;
   const supergraph = Supergraph.build(supergraphSdl);
   const fetcher = createSubgraphFetcher(deps.http);
   const subgraphs = new Map<string, Subgraph>();
@@ -59,7 +62,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const verify = async (key: string | undefined): Promise<GatewayContext> => {
     const caller = await queryingCaller(authenticate, key);
-    return { caller, apiKey: key! };
+    return { caller, internalToken: await tokens.sign(caller) };
   };
   // Verified once per socket at connect; its subscriptions reuse the answer.
   const sockets = new WeakMap<IncomingMessage, GatewayContext>();

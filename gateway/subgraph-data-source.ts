@@ -1,8 +1,10 @@
-// How the gateway calls one subgraph over HTTP: at its configured URL, with the caller's API key
-// (every subgraph re-verifies it and scopes by its organisation), and failures named by service.
+// How the gateway calls one subgraph over HTTP: at its configured URL, with the verified caller
+// signed in a header (every subgraph checks it and scopes by its organisation), and failures
+// named by service.
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import { API_KEY_HEADER, type Caller } from '../lib/auth/caller.ts';
+import type { Caller } from '../lib/auth/caller.ts';
+import { INTERNAL_CALLER_HEADER } from '../lib/auth/internal-token.ts';
 import { graphqlError } from '../lib/graphql/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Fetcher } from './subgraph-fetcher.ts';
@@ -10,7 +12,8 @@ import type { Fetcher } from './subgraph-fetcher.ts';
 /** The context of every gateway operation, over HTTP or graphql-ws. */
 export interface GatewayContext {
   caller: Caller;
-  apiKey: string;
+  /** The caller signed for the subgraphs. */
+  internalToken: string;
 }
 
 export function createSubgraphDataSource(options: {
@@ -24,9 +27,9 @@ export function createSubgraphDataSource(options: {
     url,
     fetcher,
     willSendRequest({ request, context }) {
-      // Apollo also calls this without a caller (health checks); forward only a real key.
-      const key: unknown = (context as Partial<GatewayContext>).apiKey;
-      if (typeof key === 'string') request.http?.headers.set(API_KEY_HEADER, key);
+      // Apollo also calls this without a caller (health checks); sign only for a real one.
+      const token: unknown = (context as Partial<GatewayContext>).internalToken;
+      if (typeof token === 'string') request.http?.headers.set(INTERNAL_CALLER_HEADER, token);
     },
     didEncounterError(error) {
       // HTTP answers with a status already are GraphQL errors; a refused socket is not.

@@ -168,7 +168,7 @@ export function createSubscriptionForwarder(
 
     const stop = upstream.subscribe(
       owner.url,
-      context.apiKey,
+      context.internalToken,
       {
         query: primary.operation,
         variables: pick(variables, primary.variableUsages),
@@ -253,7 +253,7 @@ function isGatewayContext(value: unknown): value is GatewayContext {
   return (
     typeof value === 'object' &&
     value !== null &&
-    typeof (value as Partial<GatewayContext>).apiKey === 'string'
+    typeof (value as Partial<GatewayContext>).internalToken === 'string'
   );
 }
 

@@ -1,5 +1,5 @@
-// graphql-ws connections from the gateway to subgraphs: one per subgraph and API key, shared by
-// that key's subscriptions, opened with the first and closed with the last.
+// graphql-ws connections from the gateway to subgraphs: one per subgraph and signed caller, shared
+// by that caller's subscriptions, opened with the first and closed with the last.
 import {
   createClient,
   type Client,
@@ -8,6 +8,7 @@ import {
   type SubscribePayload,
 } from 'graphql-ws';
 import WebSocket from 'ws';
+import { INTERNAL_CALLER_PARAM } from '../lib/auth/internal-token.ts';
 
 /** One result a subgraph sent for a subscription. */
 export type UpstreamResult = FormattedExecutionResult<Record<string, unknown>, unknown>;
@@ -20,12 +21,12 @@ export interface UpstreamPoolOptions {
 export interface UpstreamPool {
   /**
    * Subscribes on the subgraph served at `url` (HTTP; graphql-ws on the same URL over ws://),
-   * passing `apiKey` in connectionParams. Returns the unsubscribe function; `sink` gets the
+   * passing the gateway's signed caller in connectionParams. Returns the unsubscribe function; `sink` gets the
    * subgraph's results, an error (GraphQL errors, a close event or an Error), or completion.
    */
   subscribe(
     url: string,
-    apiKey: string,
+    internalToken: string,
     payload: SubscribePayload,
     sink: Sink<UpstreamResult>,
   ): () => void;
@@ -44,11 +45,11 @@ export function createUpstreamPool({
 }: UpstreamPoolOptions = {}): UpstreamPool {
   const connections = new Map<string, Connection>();
 
-  const open = (url: string, apiKey: string): Connection => ({
+  const open = (url: string, internalToken: string): Connection => ({
     client: createClient({
       url: url.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
-      connectionParams: { apiKey },
+      connectionParams: { [INTERNAL_CALLER_PARAM]: internalToken },
       lazy: true,
       // A dropped subgraph connection ends its subscriptions; clients resubscribe.
       retryAttempts: 0,
@@ -58,11 +59,11 @@ export function createUpstreamPool({
   });
 
   return {
-    subscribe(url, apiKey, payload, sink) {
-      const key = `${url}\n${apiKey}`;
+    subscribe(url, internalToken, payload, sink) {
+      const key = `${url}\n${internalToken}`;
       let connection = connections.get(key);
       if (!connection) {
-        connection = open(url, apiKey);
+        connection = open(url, internalToken);
         connections.set(key, connection);
       }
       const used = connection;

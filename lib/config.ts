@@ -91,6 +91,11 @@ const envSchema = z.object({
     .regex(/^[a-z0-9._-]+$/)
     .max(100)
     .default('loupe-'),
+  /**
+   * Signs the verified caller the gateway hands each subgraph; the same in every process. Unset,
+   * a process running the gateway and every subgraph makes one up for itself.
+   */
+  LOUPE_INTERNAL_SECRET: z.string().min(32, 'at least 32 characters (256 bits)').optional(),
   LOUPE_DEMO: flag.default(true),
   LOUPE_DEMO_API_KEY: z.string().min(16).default('loupe_demo_0000000000000000'),
   LOUPE_DEMO_TRAFFIC: flag.default(true),
@@ -144,6 +149,8 @@ export interface LoupeConfig {
   ports: Record<ServerName, number>;
   subgraphUrls: Record<SubgraphName, string | undefined>;
   demo: { load: boolean; apiKey: string; traffic: boolean };
+  /** See `lib/auth/internal-token.ts`; unset, only a process serving gateway and subgraphs runs. */
+  internalSecret?: string;
   /** Server adapters to use instead of the embedded engines; unset means embedded. */
   servers: {
     redisUrl?: string;
@@ -213,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       benchmarking: e.LOUPE_BENCHMARKING_URL,
       reports: e.LOUPE_REPORTS_URL,
     },
+    ...(e.LOUPE_INTERNAL_SECRET !== undefined && { internalSecret: e.LOUPE_INTERNAL_SECRET }),
     demo: {
       load: e.LOUPE_DEMO,
       apiKey: e.LOUPE_DEMO_API_KEY,

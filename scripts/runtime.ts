@@ -1,8 +1,10 @@
 // The composition root: builds the stores from configuration and starts the requested services
 // (all of them by default) in this process. `scripts/start.ts` is its command line; the
 // end-to-end tests and benchmarks start the product through it too.
+import { randomBytes } from 'node:crypto';
 import { createApiKeyAuthenticator } from '../lib/auth/api-key.auth.ts';
 import type { Authenticator } from '../lib/auth/caller.ts';
+import { createInternalTokens } from '../lib/auth/internal-token.ts';
 import {
   ConfigError,
   PIPELINE_ROLES,
@@ -83,6 +85,7 @@ export async function startLoupe(
         'set LOUPE_REDIS_URL, or run them in one process',
     );
   }
+  const tokens = createInternalTokens(internalSecret(config, services));
   const logger = options.logger ?? createLogger('silent');
   // Reverse order: doors first, then consumers, then the stores they write to.
   const closers = createClosers();
@@ -172,7 +175,7 @@ export async function startLoupe(
       live: abandonable(live),
       meta: abandonable(meta),
       search: abandonable(search),
-      authenticate,
+      tokens,
       logger,
     };
     const starters: Record<SubgraphName, () => Promise<ServedGraphQL>> = {
@@ -199,7 +202,7 @@ export async function startLoupe(
             `http://${config.host}:${config.ports[name]}/graphql`,
         ]),
       ) as Record<SubgraphName, string>;
-      const gateway = await startGateway(config, { subgraphUrls, authenticate, logger });
+      const gateway = await startGateway(config, { subgraphUrls, authenticate, tokens, logger });
       gatewayUrl = gateway.url;
       closers.add(() => gateway.close(drainUntil));
     }
@@ -228,4 +231,22 @@ export async function startLoupe(
     await close().catch(() => undefined); // the first failure is the one to report
     throw error;
   }
+}
+
+/**
+ * The secret the gateway signs subgraph requests with. Unset, a process serving the gateway and
+ * every subgraph makes one up; a gateway or subgraph running apart must share the configured one.
+ */
+function internalSecret(config: LoupeConfig, services: ReadonlySet<ServiceName>): string {
+  if (config.internalSecret !== undefined) return config.internalSecret;
+  const graph: ServiceName[] = ['gateway', ...SUBGRAPHS];
+  const here = graph.filter((s) => services.has(s));
+  if (here.length > 0 && here.length < graph.length) {
+    throw new ConfigError(
+      `${here.join(', ')} without ${graph.filter((s) => !services.has(s)).join(', ')} needs ` +
+        'LOUPE_INTERNAL_SECRET (32 characters or more), the same in every process: the gateway ' +
+        'signs each request to a subgraph with it',
+    );
+  }
+  return randomBytes(32).toString('base64url');
 }

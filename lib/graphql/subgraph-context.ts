@@ -1,9 +1,11 @@
-// What every subgraph shares at its boundary: the caller verified from x-api-key, and masked errors.
+// What every GraphQL server shares at its boundary: the verified caller (from the API key at the
+// gateway, from the gateway's signed header at a subgraph) and masked errors.
 import type { IncomingMessage } from 'node:http';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { API_KEY_HEADER, queryRefusal, type Authenticator, type Caller } from '../auth/caller.ts';
-import { forbidden, unauthenticated } from './errors.ts';
+import { INTERNAL_CALLER_HEADER, type InternalTokens } from '../auth/internal-token.ts';
+import { forbidden, graphqlError, unauthenticated } from './errors.ts';
 
 export interface SubgraphContext {
   caller: Caller;
@@ -20,16 +22,34 @@ export function readApiKey(req: IncomingMessage): string | undefined {
 }
 
 /**
- * Builds the context function of a subgraph: it throws UNAUTHENTICATED when the key is missing
- * or unknown (FORBIDDEN when its role may not query), so no resolver runs without a caller.
+ * Builds the context function of a subgraph: the caller is the one the gateway signed in the
+ * x-loupe-caller header, and nothing else; without it (an API key sent straight to the subgraph's
+ * port, say) the request is UNAUTHENTICATED, so no resolver runs without a verified caller.
  */
-export function apiKeyContext(
-  authenticate: Authenticator,
+export function gatewayCallerContext(
+  tokens: InternalTokens,
 ): (req: IncomingMessage) => Promise<SubgraphContext> {
   return async (req) => {
-    const key = readApiKey(req);
-    return { caller: await queryingCaller(authenticate, key) };
+    const raw = req.headers[INTERNAL_CALLER_HEADER];
+    return { caller: await gatewayCaller(tokens, Array.isArray(raw) ? raw[0] : raw) };
   };
+}
+
+/** The caller of a gateway-signed token; the role is checked again here, as in the gateway. */
+export async function gatewayCaller(
+  tokens: InternalTokens,
+  token: string | undefined,
+): Promise<Caller> {
+  const caller = token === undefined ? null : await tokens.verify(token);
+  if (!caller) {
+    throw graphqlError(
+      'UNAUTHENTICATED',
+      'subgraphs answer only the gateway; send this request to the gateway (/graphql on its port)',
+    );
+  }
+  const refusal = queryRefusal(caller);
+  if (refusal) throw forbidden(refusal);
+  return caller;
 }
 
 /**

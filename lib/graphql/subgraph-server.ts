@@ -1,5 +1,5 @@
 // Builds a subgraph's Apollo server from its SDL in schema/subgraphs and its resolvers, the same
-// way for every domain: verified caller in the context, masked internal errors, no tracing.
+// way for every domain: the caller the gateway signed in the context, masked internal errors, no tracing.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
@@ -10,11 +10,15 @@ import {
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLSchema } from 'graphql';
-import type { Authenticator } from '../auth/caller.ts';
+import type { InternalTokens } from '../auth/internal-token.ts';
 import type { LoupeConfig, SubgraphName } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { serveGraphQL, type ServedGraphQL } from './serve.ts';
-import { apiKeyContext, createErrorMasker, type SubgraphContext } from './subgraph-context.ts';
+import {
+  createErrorMasker,
+  gatewayCallerContext,
+  type SubgraphContext,
+} from './subgraph-context.ts';
 
 export interface SubgraphServer {
   apollo: ApolloServer<SubgraphContext>;
@@ -29,7 +33,7 @@ export function readSubgraphSdl(name: SubgraphName): string {
 export function createSubgraphServer(options: {
   name: SubgraphName;
   resolvers: object;
-  authenticate: Authenticator;
+  tokens: InternalTokens;
   logger?: Logger;
 }): SubgraphServer {
   const { name, logger } = options;
@@ -52,7 +56,7 @@ export function createSubgraphServer(options: {
         : console.error(`${name} subgraph: internal error`, error),
     ),
   });
-  return { apollo, schema, context: apiKeyContext(options.authenticate) };
+  return { apollo, schema, context: gatewayCallerContext(options.tokens) };
 }
 
 /** Listens for a subgraph on its configured port, queries over HTTP. */

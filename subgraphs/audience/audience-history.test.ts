@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { toEventRow } from '../../ingest/pipeline/event-rows.ts';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
+import type { Authenticator } from '../../lib/auth/caller.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import {
@@ -20,7 +21,7 @@ import { createChdbOlap } from '../../lib/olap/chdb.olap.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import type { EventInput } from '../../schema/event-envelope.ts';
-import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
+import { postAsGateway, testTokens, type Reply } from '../../test/support/graphql-http.ts';
 import { createAudienceSubgraph } from './server.ts';
 
 const T0 = Date.UTC(2026, 2, 1);
@@ -171,6 +172,7 @@ function recountAudience(instant: number, minBucket = 100) {
 
 let olap: Olap;
 let meta: MetaStore;
+let authenticate: Authenticator;
 let served: ServedGraphQL;
 let strict: ServedGraphQL;
 let keyA: string;
@@ -184,7 +186,7 @@ async function insert(orgId: string, events: readonly EventInput[]) {
 }
 
 const gql = <T>(key: string, query: string, variables = {}, url = served.url) =>
-  postGraphQL<T>(url, key, query, variables);
+  postAsGateway<T>(authenticate, url, key, query, variables);
 
 beforeAll(async () => {
   olap = createChdbOlap({ dataDir: await mkdtemp(join(tmpdir(), 'loupe-audience-history-')) });
@@ -193,6 +195,7 @@ beforeAll(async () => {
   await olap.command('SYSTEM STOP MERGES profile_snapshots');
   await olap.command('SYSTEM STOP MERGES audience_snapshots');
   meta = await createPgliteMeta();
+  authenticate = createApiKeyAuthenticator(meta);
   await migrate(meta);
   const orgA = await createOrganisation(meta, 'A');
   const orgB = await createOrganisation(meta, 'B');
@@ -218,7 +221,7 @@ beforeAll(async () => {
     }),
   ]);
 
-  const deps = { olap, meta, authenticate: createApiKeyAuthenticator(meta) };
+  const deps = { olap, meta, tokens: testTokens };
   served = await serveGraphQL({
     ...createAudienceSubgraph(deps, { minBucket: 100 }),
     host: '127.0.0.1',

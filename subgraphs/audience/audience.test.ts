@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
+import type { Authenticator } from '../../lib/auth/caller.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import { createLogger } from '../../lib/logger.ts';
 import {
@@ -20,7 +21,7 @@ import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import type { EventInput, Platform } from '../../schema/event-envelope.ts';
 import { toEventRow } from '../../ingest/pipeline/event-rows.ts';
 import { createAudienceSubgraph } from './server.ts';
-import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
+import { postAsGateway, testTokens, type Reply } from '../../test/support/graphql-http.ts';
 
 const T0 = Date.UTC(2026, 5, 1, 0, 0);
 const HOUR = 3_600_000;
@@ -28,6 +29,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 let olap: Olap;
 let meta: MetaStore;
+let authenticate: Authenticator;
 let served: ServedGraphQL;
 let keyA: string;
 let keyB: string;
@@ -81,7 +83,7 @@ function gql<T = Record<string, unknown>>(
   variables: Record<string, unknown> = {},
   url = served.url,
 ): Promise<Reply<T>> {
-  return postGraphQL<T>(url, key, query, variables);
+  return postAsGateway<T>(authenticate, url, key, query, variables);
 }
 
 const codes = (reply: Reply<unknown>) => (reply.errors ?? []).map((e) => e.extensions?.code);
@@ -95,6 +97,7 @@ beforeAll(async () => {
   await olap.command('SYSTEM STOP MERGES profile_snapshots');
   await olap.command('SYSTEM STOP MERGES audience_snapshots');
   meta = await createPgliteMeta();
+  authenticate = createApiKeyAuthenticator(meta);
   await migrate(meta);
   orgA = await createOrganisation(meta, 'A');
   const orgB = await createOrganisation(meta, 'B');
@@ -154,7 +157,7 @@ beforeAll(async () => {
     {
       olap: countingOlap,
       meta: countingMeta,
-      authenticate: createApiKeyAuthenticator(meta),
+      tokens: testTokens,
     },
     { minBucket: 100 },
   );
@@ -423,19 +426,14 @@ describe('audience subgraph over HTTP', () => {
       {
         olap: broken,
         meta,
-        authenticate: async () => ({ orgId: orgA, timeZone: 'UTC', role: 'admin' as const }),
+        tokens: testTokens,
         logger: createLogger('silent'),
       },
       { minBucket: 100 },
     );
     const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
     try {
-      const reply = await gql<AccountData>(
-        'any-key-0123456789',
-        ACCOUNT,
-        { id: 'ig-shop' },
-        other.url,
-      );
+      const reply = await gql<AccountData>(keyA, ACCOUNT, { id: 'ig-shop' }, other.url);
       expect(reply.data?.account).toMatchObject({ id: 'ig-shop', profile: null, audience: null });
       expect(codes(reply)).toEqual(['INTERNAL_SERVER_ERROR', 'INTERNAL_SERVER_ERROR']);
       expect(JSON.stringify(reply)).not.toContain('secret');

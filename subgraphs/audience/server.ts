@@ -1,5 +1,5 @@
 // Builds the audience subgraph without side effects, so tests and benchmarks compose it in-process.
-import type { Authenticator } from '../../lib/auth/caller.ts';
+import type { InternalTokens } from '../../lib/auth/internal-token.ts';
 import { createSubgraphServer, type SubgraphServer } from '../../lib/graphql/subgraph-server.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
@@ -10,7 +10,8 @@ import { createAudienceStore } from './audience.store.ts';
 export interface AudienceDeps {
   olap: Olap;
   meta: MetaStore;
-  authenticate: Authenticator;
+  /** Verifies the caller the gateway signed. */
+  tokens: InternalTokens;
   logger?: Logger;
 }
 
@@ -30,7 +31,7 @@ export function createAudienceSubgraph(
       store: createAudienceStore(deps.olap),
       minBucket: options.minBucket,
     }),
-    authenticate: deps.authenticate,
+    tokens: deps.tokens,
     logger: deps.logger,
   });
 }

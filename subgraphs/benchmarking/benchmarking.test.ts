@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
+import type { Authenticator } from '../../lib/auth/caller.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import { createLogger } from '../../lib/logger.ts';
 import {
@@ -11,15 +12,17 @@ import type { MetaStore } from '../../lib/meta/meta.port.ts';
 import { migrate } from '../../lib/meta/migrate.ts';
 import { createPgliteMeta } from '../../lib/meta/pglite.meta.ts';
 import { createBenchmarkingSubgraph } from './server.ts';
-import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
+import { postAsGateway, testTokens, type Reply } from '../../test/support/graphql-http.ts';
 
 let meta: MetaStore;
+let authenticate: Authenticator;
 let served: ServedGraphQL;
 let keyA: string;
 let keyB: string;
 
 beforeAll(async () => {
   meta = await createPgliteMeta();
+  authenticate = createApiKeyAuthenticator(meta);
   await migrate(meta);
   const orgA = await createOrganisation(meta, 'A');
   const orgB = await createOrganisation(meta, 'B');
@@ -32,7 +35,7 @@ beforeAll(async () => {
   await upsertTrackedAccounts(meta, orgB, [{ id: 'b1', platform: 'tiktok' }]);
   const subgraph = createBenchmarkingSubgraph({
     meta,
-    authenticate: createApiKeyAuthenticator(meta),
+    tokens: testTokens,
   });
   served = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
 });
@@ -47,7 +50,7 @@ function gql(
   variables: Record<string, unknown> = {},
   url = served.url,
 ): Promise<Reply> {
-  return postGraphQL(url, key, query, variables);
+  return postAsGateway(authenticate, url, key, query, variables);
 }
 
 const CREATE = `mutation ($name: String!, $ids: [ID!]!) {
@@ -135,12 +138,12 @@ describe('benchmarking subgraph over HTTP', () => {
     };
     const subgraph = createBenchmarkingSubgraph({
       meta: broken,
-      authenticate: async () => ({ orgId: 'any', timeZone: 'UTC', role: 'admin' as const }),
+      tokens: testTokens,
       logger: createLogger('silent'),
     });
     const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
     try {
-      const reply = await gql('whatever-key-123456', LIST, {}, other.url);
+      const reply = await gql(keyA, LIST, {}, other.url);
       expect(reply.errors).toEqual([
         {
           message: 'internal error',

@@ -1,5 +1,5 @@
 // Builds the benchmarking subgraph without side effects, so tests and benchmarks compose it in-process.
-import type { Authenticator } from '../../lib/auth/caller.ts';
+import type { InternalTokens } from '../../lib/auth/internal-token.ts';
 import { createSubgraphServer, type SubgraphServer } from '../../lib/graphql/subgraph-server.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
@@ -9,7 +9,8 @@ export type BenchmarkingSubgraph = SubgraphServer;
 
 export interface BenchmarkingDeps {
   meta: MetaStore;
-  authenticate: Authenticator;
+  /** Verifies the caller the gateway signed. */
+  tokens: InternalTokens;
   /** Where masked internal errors are reported; stderr when absent. */
   logger?: Logger;
 }
@@ -18,7 +19,7 @@ export function createBenchmarkingSubgraph(deps: BenchmarkingDeps): Benchmarking
   return createSubgraphServer({
     name: 'benchmarking',
     resolvers: benchmarkingResolvers({ meta: deps.meta }),
-    authenticate: deps.authenticate,
+    tokens: deps.tokens,
     logger: deps.logger,
   });
 }

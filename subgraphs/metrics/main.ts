@@ -1,5 +1,5 @@
 // Serves the metrics subgraph: queries over HTTP, metricTicks over graphql-ws on the same path.
-import type { Authenticator } from '../../lib/auth/caller.ts';
+import type { InternalTokens } from '../../lib/auth/internal-token.ts';
 import type { LoupeConfig } from '../../lib/config.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
@@ -14,7 +14,8 @@ export async function startMetricsSubgraph(
     olap: Olap;
     live: LiveStore;
     meta: MetaQuery;
-    authenticate: Authenticator;
+    /** Verifies the caller the gateway signed. */
+    tokens: InternalTokens;
     logger?: Logger;
   },
 ): Promise<ServedGraphQL> {

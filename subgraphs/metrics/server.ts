@@ -2,8 +2,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
-import type { Authenticator } from '../../lib/auth/caller.ts';
-import { queryingCaller, type SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
+import { INTERNAL_CALLER_PARAM, type InternalTokens } from '../../lib/auth/internal-token.ts';
+import { gatewayCaller, type SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
 import { createSubgraphServer } from '../../lib/graphql/subgraph-server.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
@@ -17,7 +17,7 @@ export interface MetricsSubgraph {
   apollo: ApolloServer<SubgraphContext>;
   schema: GraphQLSchema;
   context: (req: IncomingMessage) => Promise<SubgraphContext>;
-  /** Context of a graphql-ws connection, from `connectionParams.apiKey`. */
+  /** Context of a graphql-ws connection, from the gateway's token in `connectionParams`. */
   socketContext: (connectionParams: Record<string, unknown>) => Promise<SubgraphContext>;
 }
 
@@ -25,7 +25,8 @@ export function createMetricsSubgraph(deps: {
   olap: Olap;
   live: LiveStore;
   meta: MetaQuery;
-  authenticate: Authenticator;
+  /** Verifies the caller the gateway signed. */
+  tokens: InternalTokens;
   logger?: Logger;
 }): MetricsSubgraph {
   // The sink marks every write in the live store, which is what keeps sealed reads exact.
@@ -34,15 +35,15 @@ export function createMetricsSubgraph(deps: {
   const server = createSubgraphServer({
     name: 'metrics',
     resolvers: metricsResolvers({ store, live: deps.live, meta: deps.meta }),
-    authenticate: deps.authenticate,
+    tokens: deps.tokens,
     logger: deps.logger,
   });
   return {
     ...server,
     async socketContext(connectionParams) {
-      const key = connectionParams['apiKey'];
+      const token = connectionParams[INTERNAL_CALLER_PARAM];
       return {
-        caller: await queryingCaller(deps.authenticate, typeof key === 'string' ? key : undefined),
+        caller: await gatewayCaller(deps.tokens, typeof token === 'string' ? token : undefined),
       };
     },
   };

@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { toEventRow } from '../../ingest/pipeline/event-rows.ts';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
+import type { Authenticator } from '../../lib/auth/caller.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import { createApiKey, createOrganisation } from '../../lib/meta/accounts.repo.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
@@ -18,7 +19,7 @@ import type { Olap } from '../../lib/olap/olap.port.ts';
 import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import { ENGAGEMENTS } from '../../schema/engagement.ts';
 import { ENGAGEMENT_METRICS, type EventInput, type Platform } from '../../schema/event-envelope.ts';
-import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
+import { postAsGateway, testTokens, type Reply } from '../../test/support/graphql-http.ts';
 import { createPostsSubgraph } from './server.ts';
 
 const DAY = 86_400_000;
@@ -64,6 +65,7 @@ interface Sent {
 
 let olap: Olap;
 let meta: MetaStore;
+let authenticate: Authenticator;
 let served: ServedGraphQL;
 let orgA: string;
 let orgB: string;
@@ -258,7 +260,7 @@ function gql<T = Record<string, unknown>>(
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<Reply<T>> {
-  return postGraphQL<T>(served.url, key, query, variables);
+  return postAsGateway<T>(authenticate, served.url, key, query, variables);
 }
 
 async function ok<T>(key: string, query: string, variables: Record<string, unknown> = {}) {
@@ -270,6 +272,7 @@ async function ok<T>(key: string, query: string, variables: Record<string, unkno
 beforeAll(async () => {
   olap = createChdbOlap({ dataDir: await mkdtemp(join(tmpdir(), 'loupe-post-analytics-')) });
   meta = await createPgliteMeta();
+  authenticate = createApiKeyAuthenticator(meta);
   await migrate(meta);
   orgA = await createOrganisation(meta, 'A', 'America/Los_Angeles');
   orgB = await createOrganisation(meta, 'B');
@@ -291,7 +294,7 @@ beforeAll(async () => {
       events.map((event) => toEventRow({ orgId: org, receivedAt: START, event })),
     );
   }
-  const subgraph = createPostsSubgraph({ olap, authenticate: createApiKeyAuthenticator(meta) });
+  const subgraph = createPostsSubgraph({ olap, tokens: testTokens });
   served = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
 });
 

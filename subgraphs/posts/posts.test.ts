@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
+import type { Authenticator } from '../../lib/auth/caller.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createApiKey, createOrganisation } from '../../lib/meta/accounts.repo.ts';
@@ -17,7 +18,7 @@ import type { EventInput } from '../../schema/event-envelope.ts';
 import { createTextConsumer } from '../../ingest/pipeline/text.consumer.ts';
 import { createVaderScorer } from '../../lib/sentiment/vader.sentiment.ts';
 import { createPostsSubgraph } from './server.ts';
-import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
+import { postAsGateway, testTokens, type Reply } from '../../test/support/graphql-http.ts';
 import { eventsBatch } from '../../test/support/events-batch.ts';
 
 const T0 = Date.UTC(2026, 4, 1, 0, 0);
@@ -26,6 +27,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 let olap: Olap;
 let meta: MetaStore;
+let authenticate: Authenticator;
 let served: ServedGraphQL;
 let orgA: string;
 let orgB: string;
@@ -110,7 +112,7 @@ function gql<T = Record<string, unknown>>(
   variables: Record<string, unknown> = {},
   url = served.url,
 ): Promise<Reply<T>> {
-  return postGraphQL<T>(url, key, query, variables);
+  return postAsGateway<T>(authenticate, url, key, query, variables);
 }
 
 const codes = (reply: Reply<unknown>) => (reply.errors ?? []).map((e) => e.extensions?.code);
@@ -122,6 +124,7 @@ beforeAll(async () => {
   await olap.command('SYSTEM STOP MERGES posts');
   await olap.command('SYSTEM STOP MERGES texts');
   meta = await createPgliteMeta();
+  authenticate = createApiKeyAuthenticator(meta);
   await migrate(meta);
   orgA = await createOrganisation(meta, 'A');
   orgB = await createOrganisation(meta, 'B');
@@ -176,7 +179,7 @@ beforeAll(async () => {
   const subgraph = createPostsSubgraph({
     olap: counting,
     search: createClickHouseSearch(olap),
-    authenticate: createApiKeyAuthenticator(meta),
+    tokens: testTokens,
   });
   served = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
 });
@@ -522,7 +525,7 @@ describe('Query.search', () => {
   });
 
   test('answers UNAVAILABLE when the server has no search index', async () => {
-    const subgraph = createPostsSubgraph({ olap, authenticate: createApiKeyAuthenticator(meta) });
+    const subgraph = createPostsSubgraph({ olap, tokens: testTokens });
     const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
     try {
       expect(codes(await gql(keyA, SEARCH, { text: 'sneakers' }, other.url))).toEqual([
@@ -542,7 +545,7 @@ describe('Query.search', () => {
     const subgraph = createPostsSubgraph({
       olap,
       search: failing,
-      authenticate: createApiKeyAuthenticator(meta),
+      tokens: testTokens,
       logger: createLogger('silent'),
     });
     const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
@@ -586,12 +589,12 @@ describe('boundary', () => {
     };
     const subgraph = createPostsSubgraph({
       olap: broken,
-      authenticate: async () => ({ orgId: orgA, timeZone: 'UTC', role: 'admin' as const }),
+      tokens: testTokens,
       logger: createLogger('silent'),
     });
     const other = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
     try {
-      const reply = await gql('any-key-0123456789', POST, { id: 'a1-p24' }, other.url);
+      const reply = await gql(keyA, POST, { id: 'a1-p24' }, other.url);
       expect(codes(reply)).toEqual(['INTERNAL_SERVER_ERROR']);
       expect(reply.errors?.[0]?.message).toBe('internal error');
       expect(JSON.stringify(reply)).not.toContain('secret');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { toEventRow } from '../../ingest/pipeline/event-rows.ts';
 import { createTextConsumer } from '../../ingest/pipeline/text.consumer.ts';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
+import type { Authenticator } from '../../lib/auth/caller.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import { createApiKey, createOrganisation } from '../../lib/meta/accounts.repo.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
@@ -20,7 +21,7 @@ import { createClickHouseSearch } from '../../lib/search/clickhouse.search.ts';
 import { createVaderScorer } from '../../lib/sentiment/vader.sentiment.ts';
 import type { EventInput } from '../../schema/event-envelope.ts';
 import { rngFor, pick, intBetween, chance } from '../../scripts/demo/demo-random.ts';
-import { postGraphQL } from '../../test/support/graphql-http.ts';
+import { postAsGateway, testTokens } from '../../test/support/graphql-http.ts';
 import { createPostsSubgraph } from './server.ts';
 import { eventsBatch } from '../../test/support/events-batch.ts';
 
@@ -45,6 +46,7 @@ const TEXTS = [
 
 let olap: Olap;
 let meta: MetaStore;
+let authenticate: Authenticator;
 let served: ServedGraphQL;
 let orgA: string;
 let orgB: string;
@@ -183,6 +185,7 @@ beforeAll(async () => {
   await applyOlapSchema(olap);
   await olap.command('SYSTEM STOP MERGES texts');
   meta = await createPgliteMeta();
+  authenticate = createApiKeyAuthenticator(meta);
   await migrate(meta);
   orgA = await createOrganisation(meta, 'A');
   orgB = await createOrganisation(meta, 'B');
@@ -229,7 +232,7 @@ beforeAll(async () => {
   const subgraph = createPostsSubgraph({
     olap,
     search: createClickHouseSearch(olap),
-    authenticate: createApiKeyAuthenticator(meta),
+    tokens: testTokens,
   });
   served = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
 });
@@ -240,7 +243,7 @@ afterAll(async () => {
 });
 
 const gql = <T>(key: string, query: string, variables: Record<string, unknown> = {}) =>
-  postGraphQL<T>(served.url, key, query, variables);
+  postAsGateway<T>(authenticate, served.url, key, query, variables);
 
 const SUMMARY = `count positive neutral negative positiveShare neutralShare negativeShare meanScore`;
 

@@ -1,5 +1,5 @@
 // Builds the posts subgraph without side effects, so tests and benchmarks compose it in-process.
-import type { Authenticator } from '../../lib/auth/caller.ts';
+import type { InternalTokens } from '../../lib/auth/internal-token.ts';
 import { createSubgraphServer, type SubgraphServer } from '../../lib/graphql/subgraph-server.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
@@ -14,7 +14,8 @@ export interface PostsDeps {
   olap: Olap;
   /** Query.search answers UNAVAILABLE without one. */
   search?: SearchIndex;
-  authenticate: Authenticator;
+  /** Verifies the caller the gateway signed. */
+  tokens: InternalTokens;
   /** Where masked internal errors are reported; stderr when absent. */
   logger?: Logger;
 }
@@ -41,7 +42,7 @@ export function createPostsSubgraph(deps: PostsDeps): SubgraphServer {
       Query: { ...posts.Query, ...analytics.Query },
       Post: { ...posts.Post, ...analytics.Post },
     },
-    authenticate: deps.authenticate,
+    tokens: deps.tokens,
     logger: deps.logger,
   });
 }

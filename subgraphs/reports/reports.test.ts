@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createApiKeyAuthenticator } from '../../lib/auth/api-key.auth.ts';
+import type { Authenticator } from '../../lib/auth/caller.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import {
   createApiKey,
@@ -11,7 +12,7 @@ import { migrate } from '../../lib/meta/migrate.ts';
 import { createPgliteMeta } from '../../lib/meta/pglite.meta.ts';
 import { nextRunAt } from './report-schedule.input.ts';
 import { createReportsSubgraph } from './server.ts';
-import { postGraphQL, type Reply } from '../../test/support/graphql-http.ts';
+import { postAsGateway, testTokens, type Reply } from '../../test/support/graphql-http.ts';
 
 interface ScheduleOut {
   id: string;
@@ -27,12 +28,14 @@ interface ScheduleOut {
 }
 
 let meta: MetaStore;
+let authenticate: Authenticator;
 let served: ServedGraphQL;
 let keyA: string;
 let keyB: string;
 
 beforeAll(async () => {
   meta = await createPgliteMeta();
+  authenticate = createApiKeyAuthenticator(meta);
   await migrate(meta);
   const orgA = await createOrganisation(meta, 'A');
   const orgB = await createOrganisation(meta, 'B');
@@ -43,7 +46,7 @@ beforeAll(async () => {
     { id: 'a2', platform: 'facebook' },
   ]);
   await upsertTrackedAccounts(meta, orgB, [{ id: 'b1', platform: 'app' }]);
-  const subgraph = createReportsSubgraph({ meta, authenticate: createApiKeyAuthenticator(meta) });
+  const subgraph = createReportsSubgraph({ meta, tokens: testTokens });
   served = await serveGraphQL({ ...subgraph, host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
@@ -56,7 +59,7 @@ function gql(
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<Reply> {
-  return postGraphQL(served.url, key, query, variables);
+  return postAsGateway(authenticate, served.url, key, query, variables);
 }
 
 const FIELDS =

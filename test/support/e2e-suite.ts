@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig, throwawayEnv } from '../../lib/config.ts';
+import { loadConfig, SUBGRAPHS, throwawayEnv } from '../../lib/config.ts';
 import { METRICS, type EventInput } from '../../schema/event-envelope.ts';
 import { startLoupe, type RunningLoupe } from '../../scripts/runtime.ts';
 import { knownBatch } from './known-batch.ts';
@@ -577,6 +577,25 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
       const { status, body } = await graphql('', '{ accounts { id } }');
       expect(status).toBe(401);
       expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    });
+
+    test("a valid key sent straight to a subgraph's port is refused: subgraphs answer only the gateway", async () => {
+      const subgraphs = Object.entries(loupe.urls.subgraphs);
+      expect(subgraphs.map(([name]) => name).sort()).toEqual([...SUBGRAPHS].sort());
+      for (const [name, subgraphUrl] of subgraphs) {
+        const res = await fetch(subgraphUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': DEMO_KEY },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        });
+        const body = (await res.json()) as GraphQLResponse<unknown>;
+        expect({ name, status: res.status, code: body.errors?.[0]?.extensions?.code }).toEqual({
+          name,
+          status: 401,
+          code: 'UNAUTHENTICATED',
+        });
+        expect(body.errors?.[0]?.message).toMatch(/answer only the gateway/);
+      }
     });
   });
 
