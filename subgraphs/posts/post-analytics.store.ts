@@ -4,7 +4,6 @@
 import type { Olap, OlapParams } from '../../lib/olap/olap.port.ts';
 import { ENGAGEMENT_METRICS, type Platform } from '../../schema/event-envelope.ts';
 import { toPost, type Post, type PostRow } from './posts.store.ts';
-import { hashtagsSql } from './hashtag.ts';
 import { postStatsSql, rateSql, type PostSelection, type RateBasis } from './post-stats.sql.ts';
 
 export type PostMetric = (typeof ENGAGEMENT_METRICS)[number] | 'engagements';
@@ -174,7 +173,9 @@ export function createPostAnalyticsStore(olap: Olap): PostAnalyticsStore {
     async hashtagTrends(orgId, sel, basis) {
       const params: OlapParams = { org: orgId };
       const span = sel.to - sel.from;
-      const stats = postStatsSql({ ...sel, from: sel.from - span, to: sel.to }, params);
+      const stats = postStatsSql({ ...sel, from: sel.from - span, to: sel.to }, params, {
+        hashtags: true,
+      });
       params['current'] = sel.from;
       const rate = rateSql(basis);
       const rows = await olap.query<{
@@ -185,11 +186,11 @@ export function createPostAnalyticsStore(olap: Olap): PostAnalyticsStore {
         rate_sum: number | null;
         rated: number | string;
       }>(
-        // The hashtags of each post's latest version, from its content: no join with post_hashtags.
+        // The hashtags of each post's latest version, as extracted at insert: no join, no regex.
         `${stats}
          SELECT hashtag, toUInt8(published_ms >= {current:Int64}) AS current, count() AS n,
                 sum(engagements) AS engagement_sum, sum(${rate}) AS rate_sum, count(${rate}) AS rated
-         FROM s ARRAY JOIN ${hashtagsSql('content')} AS hashtag
+         FROM s ARRAY JOIN hashtags AS hashtag
          GROUP BY hashtag, current`,
         params,
       );

@@ -39,11 +39,16 @@ export function rateSql(basis: RateBasis): string {
 /**
  * `WITH s AS (…)`: one row per selected post with account_id, post_id, platform, media_type,
  * content, url, published_at, published_ms, version, m_<metric> for every counter, engagements and
- * followers (null without a level at or before the publish time). Each table is read once: in
+ * followers (null without a level at or before the publish time); with `hashtags`, also the latest
+ * version's hashtags (posts.hashtags, extracted at insert). Each table is read once: in
  * chDB planning dominates small reads, and a CTE is re-run wherever it is referenced, so `s` is
  * meant to be selected from once.
  */
-export function postStatsSql(sel: PostSelection, params: OlapParams): string {
+export function postStatsSql(
+  sel: PostSelection,
+  params: OlapParams,
+  options: { hashtags?: boolean } = {},
+): string {
   params['org'] = params['org'] ?? '';
   // Filters every table can take before grouping; the rest judge a post's latest version.
   const keys: string[] = ['org_id = {org:String}'];
@@ -91,13 +96,15 @@ export function postStatsSql(sel: PostSelection, params: OlapParams): string {
              p.last.2 AS media_type, p.last.3 AS content, p.last.4 AS url,
              p.last.5 AS published_at,
              toInt64(toUnixTimestamp64Milli(published_at)) AS published_ms, p.last.6 AS version,
+             ${options.hashtags ? 'p.last.7 AS hashtags,' : ''}
              ${ENGAGEMENT_METRICS.map((m) => `m.m_${m} AS m_${m}`).join(', ')},
              ${ENGAGEMENTS_SQL} AS engagements,
              if(f.account_id = '', NULL, toFloat64(f.followers)) AS followers
       FROM (
         -- Each post's latest version; ties on version resolve to one whole row.
         SELECT account_id, post_id,
-               argMax((platform, media_type, content, url, published_at, version), version) AS last
+               argMax((platform, media_type, content, url, published_at, version
+                       ${options.hashtags ? ', hashtags' : ''}), version) AS last
         FROM posts
         WHERE ${where}
         GROUP BY account_id, post_id
