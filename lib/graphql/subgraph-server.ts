@@ -2,7 +2,7 @@
 // way for every domain: the caller the gateway signed in the context, masked internal errors, no tracing.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
@@ -47,7 +47,11 @@ export function createSubgraphServer(options: {
     includeStacktraceInErrorResponses: false,
     // Traces for Apollo's hosted reporting and cache hints (no SDL sets any), which we do not use:
     // either wraps every field's resolver, which costs time per field of every request.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      executionErrorsAnswer200,
+    ],
     // The process stops its servers in order on SIGTERM; Apollo's own handler would race it.
     stopOnTerminationSignals: false,
     formatError: createErrorMasker((error) =>
@@ -58,6 +62,25 @@ export function createSubgraphServer(options: {
   });
   return { apollo, schema, context: gatewayCallerContext(options.tokens) };
 }
+
+/**
+ * An error raised while executing is a field error, answered 200 as GraphQL over HTTP has it, even
+ * when its extensions name a status: the gateway then passes on its code and message beside the
+ * other fields' data, where a 4xx would fail the whole fetch with a generic error. Errors before
+ * execution (no caller, a document that does not validate) keep their 4xx.
+ */
+const executionErrorsAnswer200: ApolloServerPlugin<SubgraphContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const { body } = response;
+        if (body.kind === 'single' && body.singleResult.data !== undefined) {
+          response.http.status = 200;
+        }
+      },
+    };
+  },
+};
 
 /** Listens for a subgraph on its configured port, queries over HTTP. */
 export function serveSubgraph(
