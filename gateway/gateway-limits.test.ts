@@ -83,6 +83,7 @@ beforeAll(async () => {
       posts: down,
       benchmarking: down,
       reports: down,
+      admin: down,
     },
     authenticate,
     tokens: createInternalTokens('a-secret-only-this-test-knows-0123456789'),

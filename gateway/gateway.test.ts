@@ -186,6 +186,7 @@ beforeAll(async () => {
       posts: down,
       benchmarking: down,
       reports: down,
+      admin: down,
     },
     authenticate,
     tokens,

@@ -11,6 +11,7 @@ export const SERVERS = [
   'posts',
   'benchmarking',
   'reports',
+  'admin',
 ] as const;
 export type ServerName = (typeof SERVERS)[number];
 export type SubgraphName = Exclude<ServerName, 'gateway' | 'ingest'>;
@@ -20,6 +21,7 @@ export const SUBGRAPHS: readonly SubgraphName[] = [
   'posts',
   'benchmarking',
   'reports',
+  'admin',
 ];
 
 /** The pipeline's consumer roles; on Kafka each may run in its own processes, several times. */
@@ -57,12 +59,14 @@ const envSchema = z.object({
   LOUPE_POSTS_PORT: port.default(4003),
   LOUPE_BENCHMARKING_PORT: port.default(4004),
   LOUPE_REPORTS_PORT: port.default(4005),
+  LOUPE_ADMIN_PORT: port.default(4006),
   /** Base URL per subgraph when they run in other processes; defaults to host + port. */
   LOUPE_METRICS_URL: z.url().optional(),
   LOUPE_AUDIENCE_URL: z.url().optional(),
   LOUPE_POSTS_URL: z.url().optional(),
   LOUPE_BENCHMARKING_URL: z.url().optional(),
   LOUPE_REPORTS_URL: z.url().optional(),
+  LOUPE_ADMIN_URL: z.url().optional(),
   /** Redis for the live store and caches; unset keeps them in-process. */
   LOUPE_REDIS_URL: z.url().optional(),
   /** Namespaces every key and channel, so several deployments can share one Redis. */
@@ -212,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       posts: e.LOUPE_POSTS_PORT,
       benchmarking: e.LOUPE_BENCHMARKING_PORT,
       reports: e.LOUPE_REPORTS_PORT,
+      admin: e.LOUPE_ADMIN_PORT,
     },
     subgraphUrls: {
       metrics: e.LOUPE_METRICS_URL,
@@ -219,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       posts: e.LOUPE_POSTS_URL,
       benchmarking: e.LOUPE_BENCHMARKING_URL,
       reports: e.LOUPE_REPORTS_URL,
+      admin: e.LOUPE_ADMIN_URL,
     },
     ...(e.LOUPE_INTERNAL_SECRET !== undefined && { internalSecret: e.LOUPE_INTERNAL_SECRET }),
     demo: {

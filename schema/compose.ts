@@ -1,4 +1,4 @@
-// Composes the five subgraph SDLs into the supergraph the gateway serves (no network, no rover).
+// Composes the subgraph SDLs into the supergraph the gateway serves (no network, no rover).
 import { readFile } from 'node:fs/promises';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';

@@ -32,6 +32,7 @@ import { textStage } from './text-stage.ts';
 import type { Platform } from '../schema/event-envelope.ts';
 import { serveCollector, type ServedCollector } from '../ingest/collector/collector.server.ts';
 import { startPipeline, type Pipeline, type Stage } from '../ingest/pipeline/pipeline.ts';
+import { startAdminSubgraph } from '../subgraphs/admin/main.ts';
 import { startAudienceSubgraph } from '../subgraphs/audience/main.ts';
 import { startBenchmarkingSubgraph } from '../subgraphs/benchmarking/main.ts';
 import { startMetricsSubgraph } from '../subgraphs/metrics/main.ts';
@@ -108,10 +109,17 @@ export async function startLoupe(
     const { olap, meta, bus, live, search } = stores;
     await ensureDemoOrganisation(meta, config.demo.apiKey);
 
-    const authenticate: Authenticator = createApiKeyAuthenticator(
-      meta,
-      stores.cache('api-keys', 30_000),
-    );
+    // Shared by every gateway on Redis, so the admin subgraph's forgetting reaches them all.
+    const keyCache = stores.cache<unknown>('api-keys', 30_000);
+    const authenticate: Authenticator = createApiKeyAuthenticator(meta, keyCache);
+    const forgetKeys = async (hashes: readonly string[]) => {
+      await Promise.all(hashes.map((hash) => keyCache.delete(hash))).catch((error: unknown) =>
+        logger.warn(
+          { err: error },
+          'key cache unreachable: changed keys take effect when their cached answers expire (30 s)',
+        ),
+      );
+    };
 
     // Accounts already registered by this process: most batches name no new account, and then
     // the collector need not touch the meta store at all.
@@ -184,6 +192,7 @@ export async function startLoupe(
       posts: () => startPostsSubgraph(config, deps),
       benchmarking: () => startBenchmarkingSubgraph(config, deps),
       reports: () => startReportsSubgraph(config, deps),
+      admin: () => startAdminSubgraph(config, { ...deps, forgetKeys }),
     };
     for (const name of SUBGRAPHS) {
       if (!services.has(name)) continue;

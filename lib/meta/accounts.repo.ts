@@ -102,13 +102,35 @@ export async function createApiKey(
   plaintext: string = generateApiKey(),
   access: KeyAccess = { role: 'admin' },
 ): Promise<string> {
+  await insertApiKey(db, orgId, name, plaintext, access);
+  return plaintext;
+}
+
+/** Creates a generated key for `orgId`: the key in plain text (seen only now) and its record. */
+export async function issueApiKey(
+  db: MetaQuery,
+  orgId: string,
+  name: string,
+  access: KeyAccess,
+): Promise<{ key: string; info: ApiKeyInfo }> {
+  const key = generateApiKey();
+  return { key, info: await insertApiKey(db, orgId, name, key, access) };
+}
+
+async function insertApiKey(
+  db: MetaQuery,
+  orgId: string,
+  name: string,
+  plaintext: string,
+  access: KeyAccess,
+): Promise<ApiKeyInfo> {
   checkKeyShape(plaintext);
   const client = checkAccess(access);
   // Selecting the organisation makes an unknown org a missing row rather than a key for nobody.
-  const inserted = await db.query<{ id: string }>(
+  const inserted = await db.query<KeyRow>(
     `INSERT INTO api_keys (id, org_id, name, key_hash, prefix, role, client)
      SELECT $2, o.id, $3, $4, $5, $6, $7 FROM organisations o WHERE o.id = $1
-     RETURNING id`,
+     RETURNING ${KEY_COLUMNS}`,
     [
       orgId,
       randomUUID(),
@@ -120,7 +142,7 @@ export async function createApiKey(
     ],
   );
   if (inserted.length === 0) throw new RangeError(`no organisation ${orgId}`);
-  return plaintext;
+  return toKeyInfo(inserted[0]!);
 }
 
 function checkAccess({ role, client }: KeyAccess): string | null {
@@ -135,22 +157,19 @@ function checkAccess({ role, client }: KeyAccess): string | null {
   return name ?? null;
 }
 
-/** Lists the keys of an organisation, newest first, without the keys themselves. */
-export async function listApiKeys(db: MetaQuery, orgId: string): Promise<ApiKeyInfo[]> {
-  const rows = await db.query<{
-    id: string;
-    name: string;
-    role: KeyRole;
-    client: string | null;
-    prefix: string;
-    created_at: Date;
-    revoked_at: Date | null;
-  }>(
-    `SELECT id, name, role, client, prefix, created_at, revoked_at FROM api_keys
-     WHERE org_id = $1 ORDER BY created_at DESC, id`,
-    [orgId],
-  );
-  return rows.map((r) => ({
+interface KeyRow {
+  id: string;
+  name: string;
+  role: KeyRole;
+  client: string | null;
+  prefix: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+const KEY_COLUMNS = 'id, name, role, client, prefix, created_at, revoked_at';
+
+function toKeyInfo(r: KeyRow): ApiKeyInfo {
+  return {
     id: r.id,
     name: r.name,
     role: r.role,
@@ -158,7 +177,16 @@ export async function listApiKeys(db: MetaQuery, orgId: string): Promise<ApiKeyI
     prefix: r.prefix,
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
-  }));
+  };
+}
+
+/** Lists the keys of an organisation, newest first, without the keys themselves. */
+export async function listApiKeys(db: MetaQuery, orgId: string): Promise<ApiKeyInfo[]> {
+  const rows = await db.query<KeyRow>(
+    `SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = $1 ORDER BY created_at DESC, id`,
+    [orgId],
+  );
+  return rows.map(toKeyInfo);
 }
 
 /** Revokes a key of `orgId`; false when the organisation has no such live key. */
@@ -169,6 +197,26 @@ export async function revokeApiKey(db: MetaQuery, orgId: string, keyId: string):
     [orgId, keyId],
   );
   return rows.length > 0;
+}
+
+/**
+ * The SHA-256 under which each of these keys of `orgId` is known (every key of it when `ids` is
+ * absent): what key caches are indexed by, so a change can drop their answers at once.
+ */
+export async function apiKeyHashes(
+  db: MetaQuery,
+  orgId: string,
+  ids?: readonly string[],
+): Promise<string[]> {
+  const rows = ids
+    ? await db.query<{ key_hash: string }>(
+        'SELECT key_hash FROM api_keys WHERE org_id = $1 AND id = ANY($2)',
+        [orgId, [...ids]],
+      )
+    : await db.query<{ key_hash: string }>('SELECT key_hash FROM api_keys WHERE org_id = $1', [
+        orgId,
+      ]);
+  return rows.map((r) => r.key_hash);
 }
 
 /** The organisation of a live key, or null: the one lookup that starts from a key, not an org. */
@@ -285,6 +333,19 @@ export interface OrganisationInfo {
 }
 
 /** Every organisation, oldest first: for the operator, never for a caller of the API. */
+/** One organisation, or null when there is none with this id. */
+export async function getOrganisation(
+  db: MetaQuery,
+  orgId: string,
+): Promise<OrganisationInfo | null> {
+  const rows = await db.query<{ id: string; name: string; time_zone: string; created_at: Date }>(
+    'SELECT id, name, time_zone, created_at FROM organisations WHERE id = $1',
+    [orgId],
+  );
+  const r = rows[0];
+  return r ? { id: r.id, name: r.name, timeZone: r.time_zone, createdAt: r.created_at } : null;
+}
+
 export async function listOrganisations(db: MetaQuery): Promise<OrganisationInfo[]> {
   const rows = await db.query<{ id: string; name: string; time_zone: string; created_at: Date }>(
     'SELECT id, name, time_zone, created_at FROM organisations ORDER BY created_at, id',

@@ -599,6 +599,156 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
     });
   });
 
+  describe('organisation administration through the API', () => {
+    interface CreatedKey {
+      createApiKey: { key: string; apiKey: { id: string; role: string; client: string | null } };
+    }
+    const CREATE = /* GraphQL */ `
+      mutation ($input: CreateApiKeyInput!) {
+        createApiKey(input: $input) {
+          key
+          apiKey {
+            id
+            role
+            client
+          }
+        }
+      }
+    `;
+    const create = (key: string, input: Record<string, unknown>) =>
+      graphql<CreatedKey>(key, CREATE, { input });
+    const codeOf = (body: GraphQLResponse<unknown>) => body.errors?.[0]?.extensions?.code;
+
+    test('an admin key creates keys of each role, and each role gets only what it may do', async () => {
+      const { orgId, apiKey: admin } = await loupe.createOrganisation('Keys org');
+      const member = await create(admin, { name: 'dashboards', role: 'MEMBER' });
+      expect(member.body.errors).toBeUndefined();
+      const memberKey = member.body.data!.createApiKey.key;
+      expect(member.body.data!.createApiKey.apiKey).toMatchObject({ role: 'MEMBER', client: null });
+      const ingest = await create(admin, { name: 'ios app', role: 'INGEST' });
+      const ingestKey = ingest.body.data!.createApiKey.key;
+      const partner = await create(admin, { name: 'agency', role: 'PARTNER', client: 'acme' });
+      expect(partner.body.data!.createApiKey.apiKey).toMatchObject({
+        role: 'PARTNER',
+        client: 'acme',
+      });
+
+      // The member reads its own organisation, and cannot administer it.
+      const org = await graphql<{ organisation: { id: string; name: string } }>(
+        memberKey,
+        '{ organisation { id name timeZone } }',
+      );
+      expect(org.body.data?.organisation).toEqual({ id: orgId, name: 'Keys org', timeZone: 'UTC' });
+      // Refused in a resolver: a field error, so 200 with the error (GraphQL over HTTP).
+      const refused = await create(memberKey, { name: 'sneaky', role: 'ADMIN' });
+      expect(codeOf(refused.body)).toBe('FORBIDDEN');
+      expect(refused.body.errors?.[0]?.message).toMatch(/member key cannot create keys/);
+      expect(codeOf((await graphql(memberKey, '{ apiKeys { id } }')).body)).toBe('FORBIDDEN');
+
+      // The ingest key posts events and cannot query; the member key cannot post.
+      const event = {
+        id: `keys-${Date.now()}`,
+        type: 'engagement',
+        platform: 'x',
+        accountId: 'keys-acct',
+        metric: 'likes',
+        mode: 'delta',
+        value: 1,
+        occurredAt: new Date().toISOString(),
+      };
+      expect((await post(ingestKey, { events: [event] })).status).toBe(200);
+      expect((await post(memberKey, { events: [event] })).status).toBe(403);
+      expect(codeOf((await graphql(ingestKey, '{ accounts { id } }')).body)).toBe('FORBIDDEN');
+
+      // Listing shows every key once, by prefix, and never a key itself.
+      const listed = await graphql<{ apiKeys: { id: string; prefix: string; role: string }[] }>(
+        admin,
+        '{ apiKeys { id name role client prefix createdAt revokedAt } }',
+      );
+      expect(listed.body.data?.apiKeys.map((k) => k.role).sort()).toEqual(
+        ['ADMIN', 'INGEST', 'MEMBER', 'PARTNER'].sort(),
+      );
+      for (const secret of [memberKey, ingestKey, partner.body.data!.createApiKey.key]) {
+        expect(JSON.stringify(listed.body)).not.toContain(secret);
+        expect(listed.body.data?.apiKeys.some((k) => secret.startsWith(k.prefix))).toBe(true);
+      }
+    });
+
+    test('bad input is BAD_USER_INPUT with the reason, and creates nothing', async () => {
+      const { apiKey: admin } = await loupe.createOrganisation('Bad input org');
+      for (const [input, reason] of [
+        [{ name: 'p', role: 'PARTNER' }, /needs input.client/],
+        [{ name: 'm', role: 'MEMBER', client: 'acme' }, /for PARTNER keys only/],
+        [{ name: '   ', role: 'MEMBER' }, /input.name must have 1 to 200/],
+        [{ name: 'x'.repeat(201), role: 'MEMBER' }, /input.name must have 1 to 200/],
+        [{ name: 'nul\u0000', role: 'MEMBER' }, /no NUL/],
+      ] as const) {
+        const reply = await create(admin, input);
+        expect(codeOf(reply.body)).toBe('BAD_USER_INPUT');
+        expect(reply.body.errors?.[0]?.message).toMatch(reason);
+      }
+      const listed = await graphql<{ apiKeys: unknown[] }>(admin, '{ apiKeys { id } }');
+      expect(listed.body.data?.apiKeys).toHaveLength(1);
+    });
+
+    test('a revoked key is refused on its next request; another organisation cannot revoke it', async () => {
+      const { apiKey: admin } = await loupe.createOrganisation('Revoking org');
+      const made = await create(admin, { name: 'short-lived', role: 'MEMBER' });
+      const { key, apiKey } = made.body.data!.createApiKey;
+      expect((await graphql(key, '{ accounts { id } }')).status).toBe(200); // now cached
+      const REVOKE = 'mutation ($id: ID!) { revokeApiKey(id: $id) }';
+      const foreign = await graphql<{ revokeApiKey: boolean }>(otherKey, REVOKE, { id: apiKey.id });
+      expect(foreign.body.data?.revokeApiKey).toBe(false);
+      expect((await graphql(key, '{ accounts { id } }')).status).toBe(200);
+
+      const revoked = await graphql<{ revokeApiKey: boolean }>(admin, REVOKE, { id: apiKey.id });
+      expect(revoked.body.data?.revokeApiKey).toBe(true);
+      const after = await graphql(key, '{ accounts { id } }');
+      expect({ status: after.status, code: codeOf(after.body) }).toEqual({
+        status: 401,
+        code: 'UNAUTHENTICATED',
+      });
+      const again = await graphql<{ revokeApiKey: boolean }>(admin, REVOKE, { id: apiKey.id });
+      expect(again.body.data?.revokeApiKey).toBe(false);
+    });
+
+    test('setTimeZone changes the zone answers are bucketed in, at once', async () => {
+      const { apiKey: admin } = await loupe.createOrganisation('Zone org');
+      const event = {
+        id: `zone-${Date.now()}`,
+        type: 'engagement',
+        platform: 'x',
+        accountId: 'zone-acct',
+        metric: 'likes',
+        mode: 'delta',
+        value: 1,
+        occurredAt: new Date().toISOString(),
+      };
+      expect((await post(admin, { events: [event] })).status).toBe(200);
+      const zoneOfAnswers = async () => {
+        const { body } = await graphql<MetricsData>(admin, METRICS_QUERY, {
+          id: 'zone-acct',
+          from: '2026-03-01T00:00:00Z',
+          to: '2026-03-02T00:00:00Z',
+          g: 'DAY',
+        });
+        expect(body.errors).toBeUndefined();
+        return body.data?.account?.metrics.timeZone;
+      };
+      expect(await zoneOfAnswers()).toBe('UTC'); // the verified caller is cached with it now
+
+      const SET = 'mutation ($tz: String!) { setTimeZone(timeZone: $tz) { timeZone } }';
+      const bad = await graphql(admin, SET, { tz: 'Mars/Olympus_Mons' });
+      expect(codeOf(bad.body)).toBe('BAD_USER_INPUT');
+      expect(bad.body.errors?.[0]?.message).toMatch(/not an IANA time zone/);
+      const set = await graphql<{ setTimeZone: { timeZone: string } }>(admin, SET, {
+        tz: 'Asia/Kolkata',
+      });
+      expect(set.body.data?.setTimeZone.timeZone).toBe('Asia/Kolkata');
+      expect(await zoneOfAnswers()).toBe('Asia/Kolkata');
+    });
+  });
+
   describe('live ticks through the gateway', () => {
     test('a subscriber receives ticks for events posted after it subscribed; another org does not', async () => {
       const accountId = `live-${Date.now()}`;
