@@ -1,41 +1,16 @@
-// What callers see of an error at the gateway: its message and code when it carries one, never
-// which subgraph answered, its URL, or a stack; anything without a code becomes 'internal error'.
+// What callers see of an error at the gateway, over HTTP and in subscription events: the policy of
+// lib/graphql/error-mask.ts, which the subgraphs apply too.
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import {
+  createErrorMasker,
+  maskFormattedError,
+  type InternalErrorSink,
+} from '../lib/graphql/error-mask.ts';
 
-const INTERNAL = 'INTERNAL_SERVER_ERROR';
+export type { InternalErrorSink } from '../lib/graphql/error-mask.ts';
 
-/** Extensions Apollo's gateway and server add for their own use: subgraph names, URLs, stacks. */
-const PRIVATE_EXTENSIONS = ['stacktrace', 'serviceName', 'response', 'exception', 'http'];
-
-export type InternalErrorSink = (error: unknown) => void;
-
-/** Masks one formatted error; `original` is what `onInternal` receives when it is masked. */
-export function maskFormattedError(
-  formatted: GraphQLFormattedError,
-  original: unknown,
-  onInternal: InternalErrorSink,
-): GraphQLFormattedError {
-  const extensions = { ...formatted.extensions };
-  for (const key of PRIVATE_EXTENSIONS) delete extensions[key];
-  const code = extensions['code'];
-  if (typeof code === 'string' && code !== INTERNAL) {
-    return { ...formatted, extensions: { ...extensions, code } };
-  }
-  onInternal(original);
-  return {
-    message: 'internal error',
-    ...(formatted.locations && { locations: formatted.locations }),
-    ...(formatted.path && { path: formatted.path }),
-    extensions: { code: INTERNAL },
-  };
-}
-
-/** Apollo Server's `formatError` for the gateway. */
-export function createGatewayErrorFormatter(
-  onInternal: InternalErrorSink,
-): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
-  return (formatted, error) => maskFormattedError(formatted, error, onInternal);
-}
+/** Apollo Server's `formatError` for the gateway: the policy every server shares. */
+export const createGatewayErrorFormatter = createErrorMasker;
 
 /** Masks errors a subscription sends, which bypass Apollo Server and its `formatError`. */
 export function maskResult(

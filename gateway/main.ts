@@ -2,6 +2,7 @@
 // graphql-ws on the same path.
 import { readFile } from 'node:fs/promises';
 import type { Authenticator } from '../lib/auth/caller.ts';
+import type { PersistedQueryOptions } from '@apollo/server';
 import type { InternalTokens } from '../lib/auth/internal-token.ts';
 import type { LoupeConfig, SubgraphName } from '../lib/config.ts';
 import type { ServedGraphQL } from '../lib/graphql/serve.ts';
@@ -15,6 +16,7 @@ export async function startGateway(
     subgraphUrls: Record<SubgraphName, string>;
     authenticate: Authenticator;
     tokens: InternalTokens;
+    persistedQueries?: PersistedQueryOptions['cache'];
     logger?: Logger;
   },
 ): Promise<ServedGraphQL> {

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { Supergraph } from '@apollo/federation-internals';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type PersistedQueryOptions } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, OperationTypeNode } from 'graphql';
 import type { Authenticator } from '../lib/auth/caller.ts';
@@ -36,7 +36,15 @@ export interface GatewayDeps {
   http?: SubgraphFetcherOptions;
   /** Work in flight, queue, deadline and drain of the gateway's door; the defaults when omitted. */
   limits?: ServerLimits;
+  /**
+   * Where Automatic Persisted Queries are kept (documents by SHA-256), shared by every gateway
+   * when it is on Redis; Apollo's in-memory default when omitted.
+   */
+  persistedQueries?: PersistedQueryOptions['cache'];
 }
+
+/** How long a registered document is kept; a client that finds it gone registers it again. */
+const APQ_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface Gateway {
   /** Serves HTTP queries and graphql-ws subscriptions on `/graphql`, and `GET /health`. */
@@ -92,6 +100,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
           logger?.error({ err: error }, 'gateway: internal error'),
         ),
         includeStacktraceInErrorResponses: false,
+        // Apollo's APQ protocol, over POST and GET: a hash alone, PERSISTED_QUERY_NOT_FOUND, then
+        // hash and document, registered once it validates.
+        ...(deps.persistedQueries && {
+          persistedQueries: { cache: deps.persistedQueries, ttl: APQ_TTL_SECONDS },
+        }),
         // No subgraph sets cache hints; the plugin would still wrap every field of every answer.
         plugins: [subscriptionsOverWebSocketOnly, ApolloServerPluginCacheControlDisabled()],
         // The process stops its servers in order on SIGTERM; Apollo's own handler would stop this

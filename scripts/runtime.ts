@@ -2,6 +2,7 @@
 // (all of them by default) in this process. `scripts/start.ts` is its command line; the
 // end-to-end tests and benchmarks start the product through it too.
 import { randomBytes } from 'node:crypto';
+import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { createApiKeyAuthenticator } from '../lib/auth/api-key.auth.ts';
 import type { Authenticator } from '../lib/auth/caller.ts';
 import { createInternalTokens } from '../lib/auth/internal-token.ts';
@@ -211,7 +212,21 @@ export async function startLoupe(
             `http://${config.host}:${config.ports[name]}/graphql`,
         ]),
       ) as Record<SubgraphName, string>;
-      const gateway = await startGateway(config, { subgraphUrls, authenticate, tokens, logger });
+      const gateway = await startGateway(config, {
+        subgraphUrls,
+        authenticate,
+        tokens,
+        // Registered documents, on Redis when configured, so every gateway replica knows them.
+        persistedQueries: new KeyvAdapter(
+          // The adapter's typings name Keyv's CommonJS declaration; the instance is the same class.
+          // Not namespace 'apq': Apollo prefixes keys 'apq:', and Keyv leaves a key that already
+          // starts with its namespace unprefixed on set, but not on the adapter's batched get.
+          stores.cache<string>('persisted-queries', 7 * 24 * 3600 * 1000) as unknown as ConstructorParameters<
+            typeof KeyvAdapter<string>
+          >[0],
+        ),
+        logger,
+      });
       gatewayUrl = gateway.url;
       closers.add(() => gateway.close(drainUntil));
     }

@@ -1,8 +1,6 @@
-// What every GraphQL server shares at its boundary: the verified caller (from the API key at the
-// gateway, from the gateway's signed header at a subgraph) and masked errors.
+// What every GraphQL server shares at its boundary: the verified caller, from the API key at the
+// gateway and from the gateway's signed header at a subgraph.
 import type { IncomingMessage } from 'node:http';
-import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
 import { API_KEY_HEADER, queryRefusal, type Authenticator, type Caller } from '../auth/caller.ts';
 import { INTERNAL_CALLER_HEADER, type InternalTokens } from '../auth/internal-token.ts';
 import { forbidden, graphqlError, unauthenticated } from './errors.ts';
@@ -65,39 +63,4 @@ export async function queryingCaller(
   const refusal = queryRefusal(caller);
   if (refusal) throw forbidden(refusal);
   return caller;
-}
-
-const INTERNAL = 'INTERNAL_SERVER_ERROR';
-
-/**
- * Builds an Apollo `formatError`: errors raised with an `extensions.code` keep their message and
- * code; anything else becomes 'internal error', and is handed to `onInternal` for the logs.
- */
-export function createErrorMasker(
-  onInternal: (error: unknown) => void = () => {},
-): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
-  return (formatted, error) => {
-    const extensions = { ...formatted.extensions };
-    // Stack traces name our files and lines; callers never need them.
-    delete extensions['stacktrace'];
-    const code = extensions['code'];
-    if (typeof code === 'string' && code !== INTERNAL) {
-      return { ...formatted, extensions: { ...extensions, code } };
-    }
-    onInternal(unwrapResolverError(error));
-    return {
-      message: 'internal error',
-      ...(formatted.locations && { locations: formatted.locations }),
-      ...(formatted.path && { path: formatted.path }),
-      extensions: { code: INTERNAL },
-    };
-  };
-}
-
-/** The masker with no logging, for servers that log elsewhere. */
-export function maskErrors(
-  formatted: GraphQLFormattedError,
-  error: unknown,
-): GraphQLFormattedError {
-  return createErrorMasker()(formatted, error);
 }

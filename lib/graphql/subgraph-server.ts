@@ -14,11 +14,8 @@ import type { InternalTokens } from '../auth/internal-token.ts';
 import type { LoupeConfig, SubgraphName } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { serveGraphQL, type ServedGraphQL } from './serve.ts';
-import {
-  createErrorMasker,
-  gatewayCallerContext,
-  type SubgraphContext,
-} from './subgraph-context.ts';
+import { createErrorMasker } from './error-mask.ts';
+import { gatewayCallerContext, type SubgraphContext } from './subgraph-context.ts';
 
 export interface SubgraphServer {
   apollo: ApolloServer<SubgraphContext>;

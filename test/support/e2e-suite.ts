@@ -1,8 +1,11 @@
 // End to end through the public doors only: events go in over HTTP to the collector, answers come
 // out of the gateway over HTTP and graphql-ws, and are checked against a recount of what was sent.
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
@@ -746,6 +749,89 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
       });
       expect(set.body.data?.setTimeZone.timeZone).toBe('Asia/Kolkata');
       expect(await zoneOfAnswers()).toBe('Asia/Kolkata');
+    });
+  });
+
+  describe('Automatic Persisted Queries, with @apollo/client and its persisted-queries link', () => {
+    interface Sent {
+      method: string;
+      url: string;
+      body?: { query?: string; extensions?: unknown };
+    }
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+    function apqClient(sent: Sent[], useGETForHashedQueries: boolean) {
+      const recording: typeof fetch = async (input, init) => {
+        sent.push({
+          method: init?.method ?? 'GET',
+          url: input instanceof Request ? input.url : input.toString(),
+          ...(typeof init?.body === 'string' && { body: JSON.parse(init.body) as Sent['body'] }),
+        });
+        return fetch(input, init);
+      };
+      return new ApolloClient({
+        cache: new InMemoryCache(),
+        defaultOptions: { query: { fetchPolicy: 'no-cache' } },
+        link: new PersistedQueryLink({ sha256, useGETForHashedQueries }).concat(
+          new HttpLink({
+            uri: url('gateway'),
+            headers: { 'x-api-key': DEMO_KEY },
+            fetch: recording,
+          }),
+        ),
+      });
+    }
+
+    // A document no earlier run registered, so the first client must register it.
+    const fresh = () =>
+      gql(`query Tracked { accounts { id } n${randomBytes(4).toString('hex')}: accounts { id } }`);
+
+    test.each([
+      ['POST', false],
+      ['GET', true],
+    ])(
+      'over %s: a hash alone, PERSISTED_QUERY_NOT_FOUND, the document once; then the hash suffices',
+      async (method, useGET) => {
+        const query = fresh();
+        const first: Sent[] = [];
+        const registered = await apqClient(first, useGET).query({ query });
+        expect(registered.error).toBeUndefined();
+        expect(first.map((r) => [r.method, r.body?.query !== undefined])).toEqual([
+          [method, false],
+          ['POST', true],
+        ]);
+
+        const second: Sent[] = [];
+        const again = await apqClient(second, useGET).query({ query });
+        expect(second.map((r) => [r.method, r.body?.query !== undefined])).toEqual([
+          [method, false],
+        ]);
+        if (useGET)
+          expect(new URL(second[0]!.url).searchParams.get('extensions')).toMatch(/sha256Hash/);
+        expect(again.data).toEqual(registered.data);
+        expect(again.data).toHaveProperty('accounts');
+      },
+    );
+
+    test('an unknown hash is PERSISTED_QUERY_NOT_FOUND; a document that does not match its hash is refused', async () => {
+      const ask = (body: unknown) =>
+        fetch(url('gateway'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': DEMO_KEY },
+          body: JSON.stringify(body),
+        }).then(async (res) => ({
+          status: res.status,
+          body: (await res.json()) as GraphQLResponse<unknown>,
+        }));
+      const persisted = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
+      const unknown = await ask({ extensions: persisted(sha256(`{ nothing${Date.now()} }`)) });
+      expect(unknown.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      const mismatch = await ask({
+        query: '{ accounts { id } }',
+        extensions: persisted(sha256('{ something { else } }')),
+      });
+      expect(mismatch.status).toBe(400);
+      expect(mismatch.body.errors?.[0]?.message).toMatch(/does not match/);
     });
   });
 
