@@ -302,7 +302,11 @@ describe('HTTP', () => {
 
   test.each([
     ['an ingest key', INGEST_KEY, /only post events to the collector/],
-    ['a partner key', PARTNER_KEY, /persisted operations published for its client \(acme-app\)/],
+    [
+      'a partner key, on a gateway built without trusted documents',
+      PARTNER_KEY,
+      /serves no partner manifests/,
+    ],
   ])('%s: 403 FORBIDDEN with the reason, and no subgraph is called', async (_, key, reason) => {
     audience.callers.length = 0;
     const { status, body } = await post('{ accounts { id } }', key);

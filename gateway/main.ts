@@ -9,6 +9,7 @@ import type { ServedGraphQL } from '../lib/graphql/serve.ts';
 import type { Logger } from '../lib/logger.ts';
 import { SUPERGRAPH_PATH } from '../schema/compose.ts';
 import { createGateway } from './server.ts';
+import type { TrustedDocuments } from './trusted-documents.ts';
 
 export async function startGateway(
   config: LoupeConfig,
@@ -17,6 +18,7 @@ export async function startGateway(
     authenticate: Authenticator;
     tokens: InternalTokens;
     persistedQueries?: PersistedQueryOptions['cache'];
+    trustedDocuments?: TrustedDocuments;
     logger?: Logger;
   },
 ): Promise<ServedGraphQL> {

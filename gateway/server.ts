@@ -12,6 +12,7 @@ import type { Authenticator } from '../lib/auth/caller.ts';
 import type { InternalTokens } from '../lib/auth/internal-token.ts';
 import { defaultLimits, type ServerLimits, type SubgraphName } from '../lib/config.ts';
 import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
+import { forbidden } from '../lib/graphql/errors.ts';
 import { queryingCaller, readApiKey } from '../lib/graphql/subgraph-context.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createGatewayErrorFormatter } from './gateway-errors.ts';
@@ -19,6 +20,7 @@ import { createSubgraphDataSource, type GatewayContext } from './subgraph-data-s
 import { createSubgraphFetcher, type SubgraphFetcherOptions } from './subgraph-fetcher.ts';
 import { createSubscriptionForwarder, type Subgraph } from './subscription-forwarder.ts';
 import { createUpstreamPool } from './upstream-pool.ts';
+import type { TrustedDocuments } from './trusted-documents.ts';
 
 export type { GatewayContext } from './subgraph-data-source.ts';
 
@@ -41,6 +43,8 @@ export interface GatewayDeps {
    * when it is on Redis; Apollo's in-memory default when omitted.
    */
   persistedQueries?: PersistedQueryOptions['cache'];
+  /** What partner keys may run; without it every partner request is refused. */
+  trustedDocuments?: TrustedDocuments;
 }
 
 /** How long a registered document is kept; a client that finds it gone registers it again. */
@@ -77,6 +81,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const verifySocket = async (params: Record<string, unknown>, request: IncomingMessage) => {
     const fromParams = params['apiKey'];
     const context = await verify(typeof fromParams === 'string' ? fromParams : readApiKey(request));
+    if (context.caller.role === 'partner') {
+      throw forbidden(
+        'a partner key runs its published queries and mutations over HTTP; it cannot subscribe',
+      );
+    }
     sockets.set(request, context);
     return context;
   };
@@ -106,7 +115,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
           persistedQueries: { cache: deps.persistedQueries, ttl: APQ_TTL_SECONDS },
         }),
         // No subgraph sets cache hints; the plugin would still wrap every field of every answer.
-        plugins: [subscriptionsOverWebSocketOnly, ApolloServerPluginCacheControlDisabled()],
+        plugins: [
+          deps.trustedDocuments?.plugin ?? noPartners,
+          subscriptionsOverWebSocketOnly,
+          ApolloServerPluginCacheControlDisabled(),
+        ],
         // The process stops its servers in order on SIGTERM; Apollo's own handler would stop this
         // one first, and its stop() never settles for a second caller (so shutdown hung).
         stopOnTerminationSignals: false,
@@ -138,6 +151,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
   };
 }
+
+/** Stands in for trusted documents where the gateway was built without them. */
+const noPartners: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart({ contextValue }) {
+    if (contextValue.caller.role !== 'partner') return;
+    return {
+      async didResolveOperation() {
+        throw forbidden('this gateway serves no partner manifests, so a partner key runs nothing');
+      },
+    };
+  },
+};
 
 /** Apollo's gateway would fail a subscription sent over HTTP with an internal error. */
 const subscriptionsOverWebSocketOnly: ApolloServerPlugin<GatewayContext> = {

@@ -2,7 +2,7 @@
 // each kind that open it with their role, tracked and untracked accounts, mistakes answered in a
 // line with exit code 2, and a refusal while another process holds the data directory.
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -100,6 +100,112 @@ describe('npm run admin', () => {
     } finally {
       await meta.close();
     }
+  }, 120_000);
+
+  test('registers a partner client, publishes manifest versions, restores one, and keys for it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'loupe-admin-'));
+    const org = await admin(dir, 'org', 'create', '--name', 'Agency', '--json');
+    const { id: orgId } = JSON.parse(org.stdout) as { id: string };
+    const stray = await admin(
+      dir,
+      'key',
+      'create',
+      '--org',
+      orgId,
+      '--role',
+      'partner',
+      '--client',
+      'acme',
+    );
+    expect(stray.status).toBe(2);
+    expect(stray.stderr).toMatch(/no partner client acme; register it first/);
+
+    const register = await admin(
+      dir,
+      'client',
+      'register',
+      '--org',
+      orgId,
+      '--name',
+      'acme',
+      '--mode',
+      'audit',
+    );
+    expect(register.status, register.stderr).toBe(0);
+    const body = 'query Tracked { accounts { id } }';
+    const op = (id: string, text: string) => ({ id, name: 'Tracked', type: 'query', body: text });
+    const write = async (name: string, operations: unknown[]) => {
+      const path = join(dir, name);
+      await writeFile(
+        path,
+        JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations }),
+      );
+      return path;
+    };
+    const publish = (path: string) =>
+      admin(
+        dir,
+        'manifest',
+        'publish',
+        '--org',
+        orgId,
+        '--client',
+        'acme',
+        '--file',
+        path,
+        '--json',
+      );
+    const first = await publish(await write('v1.json', [op('one', body)]));
+    expect(first.status, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ client: 'acme', version: 1, operations: 1 });
+    expect((await publish(await write('v2.json', [op('one', body), op('two', body)]))).status).toBe(
+      0,
+    );
+    const invalid = await publish(await write('bad.json', [op('x', 'query Tracked { nope }')]));
+    expect(invalid.status).toBe(2);
+    expect(invalid.stderr).toMatch(/operation x \(Tracked\): Cannot query field "nope"/);
+
+    const restore = await admin(
+      dir,
+      'manifest',
+      'restore',
+      '--org',
+      orgId,
+      '--client',
+      'acme',
+      '--version',
+      '1',
+    );
+    expect(restore.status, restore.stderr).toBe(0);
+    const listed = await admin(dir, 'client', 'list', '--org', orgId, '--json');
+    const [client] = JSON.parse(listed.stdout) as {
+      name: string;
+      mode: string;
+      activeVersion: number;
+      versions: { version: number; operationCount: number }[];
+    }[];
+    expect(client).toMatchObject({ name: 'acme', mode: 'audit', activeVersion: 1 });
+    expect(client!.versions.map((v) => [v.version, v.operationCount])).toEqual([
+      [2, 2],
+      [1, 1],
+    ]);
+
+    const key = await admin(
+      dir,
+      'key',
+      'create',
+      '--org',
+      orgId,
+      '--role',
+      'partner',
+      '--client',
+      'acme',
+    );
+    expect(key.status, key.stderr).toBe(0);
+    expect(
+      (await admin(dir, 'client', 'mode', '--org', orgId, '--name', 'acme', '--mode', 'strict'))
+        .stderr,
+    ).toMatch(/--mode must be one of enforce, audit/);
   }, 120_000);
 
   test('answers a mistake in one line with exit code 2', async () => {

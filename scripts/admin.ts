@@ -1,7 +1,8 @@
-// `npm run admin -- <command>`: the operator's commands on organisations, their API keys and their
-// tracked accounts, on the configured meta store (PGlite under LOUPE_DATA_DIR, or PostgreSQL with
+// `npm run admin -- <command>`: the operator's commands on organisations, their API keys, tracked
+// accounts, partner clients and their manifests, on the configured meta store (PGlite under LOUPE_DATA_DIR, or PostgreSQL with
 // LOUPE_POSTGRES_URL). Run with no command for the list. Embedded, one process at a time may open
 // the data directory, so the command refuses while `npm start` runs on it.
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { KEY_ROLES, type KeyRole } from '../lib/auth/caller.ts';
 import { ConfigError, loadConfig } from '../lib/config.ts';
@@ -16,6 +17,18 @@ import {
   upsertTrackedAccounts,
 } from '../lib/meta/accounts.repo.ts';
 import type { MetaStore } from '../lib/meta/meta.port.ts';
+import {
+  CLIENT_MODES,
+  listPartnerClients,
+  listUnknownOperations,
+  publishManifest,
+  registerPartnerClient,
+  restoreManifest,
+  setPartnerClientMode,
+  type ClientMode,
+} from '../lib/meta/partner-clients.repo.ts';
+import { readManifest } from '../lib/graphql/trusted-manifest.ts';
+import { loadApiSchema } from '../schema/api-schema.ts';
 import { PLATFORMS, type Platform } from '../schema/event-envelope.ts';
 import { runCommand } from './run-command.ts';
 import { holdEmbeddedDataDir, openMetaStore } from './stores.ts';
@@ -31,7 +44,16 @@ const USAGE = `npm run admin -- <command> [options] [--json]
   key revoke --org ORG --id KEY_ID
   account track --org ORG --platform PLATFORM --id ID [--handle H] [--display-name D]
   account untrack --org ORG --id ID [--id ID ...]
-  account list --org ORG`;
+  account list --org ORG
+  client register --org ORG --name CLIENT [--mode enforce|audit]
+                                                a partner client (enforce unless given)
+  client mode --org ORG --name CLIENT --mode enforce|audit
+  client list --org ORG                         clients, their manifest versions and the one in force
+  client unknown --org ORG --name CLIENT        operations an audit client ran outside its manifest
+  manifest publish --org ORG --client CLIENT --file PATH
+                                                Apollo's persisted query manifest format; every
+                                                operation is validated against the API first
+  manifest restore --org ORG --client CLIENT --version N`;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -71,6 +93,11 @@ async function run(meta: MetaStore, command: string, values: Values): Promise<un
       if (!KEY_ROLES.includes(role)) throw usage(`--role must be one of ${KEY_ROLES.join(', ')}`);
       await knownOrg(meta, org);
       const client = optional(values, 'client');
+      if (client !== undefined && (await listPartnerClients(meta, org, [client])).length === 0) {
+        throw new ConfigError(
+          `organisation ${org} has no partner client ${client}; register it first (client register)`,
+        );
+      }
       const name = optional(values, 'name') ?? role;
       const key = await createApiKey(meta, org, name, undefined, {
         role,
@@ -127,9 +154,78 @@ async function run(meta: MetaStore, command: string, values: Values): Promise<un
       await knownOrg(meta, org);
       return listTrackedAccounts(meta, org);
     }
+    case 'client register': {
+      const org = text(values, 'org');
+      await knownOrg(meta, org);
+      const name = text(values, 'name');
+      const mode = clientMode(optional(values, 'mode') ?? 'enforce');
+      if (!(await registerPartnerClient(meta, org, name, mode))) {
+        throw new ConfigError(`organisation ${org} already has a partner client ${name}`);
+      }
+      return { registered: name, mode };
+    }
+    case 'client mode': {
+      const org = text(values, 'org');
+      const name = text(values, 'name');
+      const mode = clientMode(text(values, 'mode'));
+      if (!(await setPartnerClientMode(meta, org, name, mode))) throw noClient(org, name);
+      return { client: name, mode };
+    }
+    case 'client list': {
+      const org = text(values, 'org');
+      await knownOrg(meta, org);
+      return listPartnerClients(meta, org);
+    }
+    case 'client unknown': {
+      const org = text(values, 'org');
+      const name = text(values, 'name');
+      if ((await listPartnerClients(meta, org, [name])).length === 0) throw noClient(org, name);
+      return listUnknownOperations(meta, org, name);
+    }
+    case 'manifest publish': {
+      const org = text(values, 'org');
+      const client = text(values, 'client');
+      const path = text(values, 'file');
+      let body: string;
+      try {
+        body = await readFile(path, 'utf8');
+      } catch (error) {
+        throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+      }
+      const read = readManifest(body, await loadApiSchema());
+      if (!read.ok) {
+        throw new ConfigError(`the manifest was not published:\n  ${read.errors.join('\n  ')}`);
+      }
+      const version = await publishManifest(meta, org, client, read.operations);
+      if (version === null) throw noClient(org, client);
+      return { client, version, operations: read.operations.length };
+    }
+    case 'manifest restore': {
+      const org = text(values, 'org');
+      const client = text(values, 'client');
+      const version = Number(text(values, 'version'));
+      if (!Number.isInteger(version) || version < 1) throw usage('--version must be 1 or more');
+      if (!(await restoreManifest(meta, org, client, version))) {
+        throw new ConfigError(
+          `partner client ${client} of ${org} has no manifest version ${version}`,
+        );
+      }
+      return { client, activeVersion: version };
+    }
     default:
       throw usage(command.trim() ? `unknown command: ${command}` : 'no command given');
   }
+}
+
+function clientMode(value: string): ClientMode {
+  if (!CLIENT_MODES.includes(value as ClientMode)) {
+    throw usage(`--mode must be one of ${CLIENT_MODES.join(', ')}`);
+  }
+  return value as ClientMode;
+}
+
+function noClient(org: string, name: string): ConfigError {
+  return new ConfigError(`organisation ${org} has no partner client ${name} (client list)`);
 }
 
 function print(result: unknown, json: boolean): void {
@@ -163,6 +259,9 @@ runCommand(async () => {
       platform: { type: 'string' },
       handle: { type: 'string' },
       'display-name': { type: 'string' },
+      mode: { type: 'string' },
+      file: { type: 'string' },
+      version: { type: 'string' },
       json: { type: 'boolean' },
     },
     allowPositionals: true,

@@ -27,6 +27,8 @@ import {
   upsertTrackedAccounts,
 } from '../lib/meta/accounts.repo.ts';
 import { startGateway } from '../gateway/main.ts';
+import { createTrustedDocuments } from '../gateway/trusted-documents.ts';
+import { loadApiSchema } from '../schema/api-schema.ts';
 import { createClosers } from './closers.ts';
 import { openStores } from './stores.ts';
 import { textStage } from './text-stage.ts';
@@ -177,6 +179,8 @@ export async function startLoupe(
       closers.add(() => door.close(drainUntil));
     }
 
+    // What partner keys may run; the admin subgraph here tells it at once of a change.
+    const trustedDocuments = createTrustedDocuments({ meta, logger });
     const served: Partial<Record<SubgraphName, ServedGraphQL>> = {};
     // Store calls made for a request already cancelled (caller gone, deadline passed) fail at once.
     const deps = {
@@ -193,7 +197,13 @@ export async function startLoupe(
       posts: () => startPostsSubgraph(config, deps),
       benchmarking: () => startBenchmarkingSubgraph(config, deps),
       reports: () => startReportsSubgraph(config, deps),
-      admin: () => startAdminSubgraph(config, { ...deps, forgetKeys }),
+      admin: async () =>
+        startAdminSubgraph(config, {
+          ...deps,
+          apiSchema: await loadApiSchema(),
+          forgetKeys,
+          forgetClient: (orgId, client) => trustedDocuments.forget(orgId, client),
+        }),
     };
     for (const name of SUBGRAPHS) {
       if (!services.has(name)) continue;
@@ -217,13 +227,15 @@ export async function startLoupe(
         authenticate,
         tokens,
         // Registered documents, on Redis when configured, so every gateway replica knows them.
+        trustedDocuments,
         persistedQueries: new KeyvAdapter(
           // The adapter's typings name Keyv's CommonJS declaration; the instance is the same class.
           // Not namespace 'apq': Apollo prefixes keys 'apq:', and Keyv leaves a key that already
           // starts with its namespace unprefixed on set, but not on the adapter's batched get.
-          stores.cache<string>('persisted-queries', 7 * 24 * 3600 * 1000) as unknown as ConstructorParameters<
-            typeof KeyvAdapter<string>
-          >[0],
+          stores.cache<string>(
+            'persisted-queries',
+            7 * 24 * 3600 * 1000,
+          ) as unknown as ConstructorParameters<typeof KeyvAdapter<string>>[0],
         ),
         logger,
       });

@@ -21,13 +21,14 @@ export type Authenticator = (apiKey: string) => Promise<Caller | null>;
 
 export const API_KEY_HEADER = 'x-api-key';
 
-/** Why this caller may not query the GraphQL API, or null when it may. */
+/**
+ * Why this caller may not query the GraphQL API, or null when it may. A partner may, but only the
+ * operations published for its client: the gateway's trusted documents decide which
+ * (gateway/trusted-documents.ts), and it is the only signer subgraphs trust.
+ */
 export function queryRefusal(caller: Caller): string | null {
   if (caller.role === 'ingest') {
     return 'an ingest key may only post events to the collector (POST /v1/events); query with a member or admin key';
-  }
-  if (caller.role === 'partner') {
-    return `a partner key runs only the persisted operations published for its client (${caller.client ?? '?'}), and none are published`;
   }
   return null;
 }

@@ -14,6 +14,18 @@ import {
   setOrganisationTimeZone,
 } from '../../lib/meta/accounts.repo.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
+import {
+  listPartnerClients,
+  listUnknownOperations,
+  publishManifest,
+  registerPartnerClient,
+  restoreManifest,
+  setPartnerClientMode,
+  type ClientMode,
+  type PartnerClient,
+} from '../../lib/meta/partner-clients.repo.ts';
+import { readManifest } from '../../lib/graphql/trusted-manifest.ts';
+import type { GraphQLSchema } from 'graphql';
 import { isTimeZone } from '../../lib/time/zoned-buckets.ts';
 
 const MAX_NAME = 200;
@@ -40,6 +52,11 @@ function nameOf(field: string, value: string): string {
   return trimmed;
 }
 
+/** The stored mode of a GraphQL ClientMode value (the schema admits only ENFORCE and AUDIT). */
+function modeOf(value: string): ClientMode {
+  return value.toLowerCase() as ClientMode;
+}
+
 async function organisation(meta: MetaStore, orgId: string) {
   const org = await getOrganisation(meta, orgId);
   // A key outlives nothing: its organisation is there unless it was deleted under it.
@@ -49,6 +66,10 @@ async function organisation(meta: MetaStore, orgId: string) {
 
 export interface AdminResolverDeps {
   meta: MetaStore;
+  /** The API schema partner manifests are validated against. */
+  apiSchema: GraphQLSchema;
+  /** Drops what the gateway in this process remembers of a client's manifest and mode. */
+  forgetClient?: (orgId: string, client: string) => void;
   /**
    * Drops what key caches remember of these keys (by SHA-256), so a revoked key or a new time
    * zone takes effect at once rather than when the cached answer expires.
@@ -61,10 +82,25 @@ export function adminResolvers(deps: AdminResolverDeps) {
   const forget = async (orgId: string, ids?: readonly string[]) => {
     if (deps.forgetKeys) await deps.forgetKeys(await apiKeyHashes(meta, orgId, ids));
   };
+  const clientOf = async (orgId: string, name: string): Promise<PartnerClient> => {
+    const [client] = await listPartnerClients(meta, orgId, [name]);
+    if (!client) throw graphqlError('NOT_FOUND', `no partner client ${JSON.stringify(name)}`);
+    return client;
+  };
+  const changed = (orgId: string, name: string) => {
+    deps.forgetClient?.(orgId, name);
+    return clientOf(orgId, name);
+  };
   return {
     DateTime: DateTimeScalar,
     // GraphQL's names for the roles the meta store keeps in lower case.
     KeyRole: { ADMIN: 'admin', MEMBER: 'member', PARTNER: 'partner', INGEST: 'ingest' },
+    PartnerClient: {
+      // Not an enum map: an argument's default (ENFORCE) would reach resolvers unmapped.
+      mode: (client: PartnerClient) => client.mode.toUpperCase(),
+      unknownOperations: (client: PartnerClient, _: unknown, ctx: SubgraphContext) =>
+        listUnknownOperations(meta, ctx.caller.orgId, client.name),
+    },
     Query: {
       organisation: (_: unknown, __: unknown, ctx: SubgraphContext) =>
         organisation(meta, ctx.caller.orgId),
@@ -72,6 +108,8 @@ export function adminResolvers(deps: AdminResolverDeps) {
         const keys = await listApiKeys(meta, adminOf(ctx, 'list keys'));
         return args.includeRevoked ? keys : keys.filter((k) => k.revokedAt === null);
       },
+      partnerClients: (_: unknown, __: unknown, ctx: SubgraphContext) =>
+        listPartnerClients(meta, adminOf(ctx, 'list partner clients')),
     },
     Mutation: {
       async createApiKey(_: unknown, args: { input: CreateApiKeyInput }, ctx: SubgraphContext) {
@@ -86,6 +124,11 @@ export function adminResolvers(deps: AdminResolverDeps) {
         if (role !== 'partner' && client !== undefined) {
           throw badInput(
             `input.client is for PARTNER keys only; this one is ${role.toUpperCase()}`,
+          );
+        }
+        if (client !== undefined && (await listPartnerClients(meta, org, [client])).length === 0) {
+          throw badInput(
+            `no partner client ${JSON.stringify(client)}; register it first (registerPartnerClient)`,
           );
         }
         try {
@@ -104,6 +147,60 @@ export function adminResolvers(deps: AdminResolverDeps) {
         const revoked = await revokeApiKey(meta, org, args.id);
         if (revoked) await forget(org, [args.id]);
         return revoked;
+      },
+      async registerPartnerClient(
+        _: unknown,
+        args: { name: string; mode: string },
+        ctx: SubgraphContext,
+      ) {
+        const org = adminOf(ctx, 'register partner clients');
+        const name = nameOf('name', args.name);
+        if (!(await registerPartnerClient(meta, org, name, modeOf(args.mode)))) {
+          throw badInput(`partner client ${JSON.stringify(name)} is already registered`);
+        }
+        return changed(org, name);
+      },
+      async setPartnerClientMode(
+        _: unknown,
+        args: { name: string; mode: string },
+        ctx: SubgraphContext,
+      ) {
+        const org = adminOf(ctx, 'change partner clients');
+        if (!(await setPartnerClientMode(meta, org, args.name, modeOf(args.mode)))) {
+          throw graphqlError('NOT_FOUND', `no partner client ${JSON.stringify(args.name)}`);
+        }
+        return changed(org, args.name);
+      },
+      async publishManifest(
+        _: unknown,
+        args: { client: string; manifest: string },
+        ctx: SubgraphContext,
+      ) {
+        const org = adminOf(ctx, 'publish manifests');
+        const read = readManifest(args.manifest, deps.apiSchema);
+        if (!read.ok) {
+          const shown = read.errors.slice(0, 10).join('; ');
+          const more = read.errors.length > 10 ? ` (and ${read.errors.length - 10} more)` : '';
+          throw badInput(`the manifest was not published: ${shown}${more}`);
+        }
+        if ((await publishManifest(meta, org, args.client, read.operations)) === null) {
+          throw graphqlError('NOT_FOUND', `no partner client ${JSON.stringify(args.client)}`);
+        }
+        return changed(org, args.client);
+      },
+      async restoreManifest(
+        _: unknown,
+        args: { client: string; version: number },
+        ctx: SubgraphContext,
+      ) {
+        const org = adminOf(ctx, 'restore manifests');
+        if (!(await restoreManifest(meta, org, args.client, args.version))) {
+          throw graphqlError(
+            'NOT_FOUND',
+            `partner client ${JSON.stringify(args.client)} has no manifest version ${args.version}`,
+          );
+        }
+        return changed(org, args.client);
       },
       async setTimeZone(_: unknown, args: { timeZone: string }, ctx: SubgraphContext) {
         const org = adminOf(ctx, 'change the time zone');

@@ -630,7 +630,13 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
       expect(member.body.data!.createApiKey.apiKey).toMatchObject({ role: 'MEMBER', client: null });
       const ingest = await create(admin, { name: 'ios app', role: 'INGEST' });
       const ingestKey = ingest.body.data!.createApiKey.key;
+      const registered = await graphql(
+        admin,
+        'mutation { registerPartnerClient(name: "acme") { name } }',
+      );
+      expect(registered.body.errors).toBeUndefined();
       const partner = await create(admin, { name: 'agency', role: 'PARTNER', client: 'acme' });
+      expect(partner.body.errors).toBeUndefined();
       expect(partner.body.data!.createApiKey.apiKey).toMatchObject({
         role: 'PARTNER',
         client: 'acme',
@@ -832,6 +838,233 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
       });
       expect(mismatch.status).toBe(400);
       expect(mismatch.body.errors?.[0]?.message).toMatch(/does not match/);
+    });
+  });
+
+  describe('trusted documents for partners', () => {
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const ACCOUNTS = 'query PartnerAccounts { accounts { id } }';
+    const ORGANISATION = 'query PartnerOrganisation { organisation { name } }';
+    const manifest = (...bodies: string[]) =>
+      JSON.stringify({
+        format: 'apollo-persisted-query-manifest',
+        version: 1,
+        operations: bodies.map((body) => ({
+          id: sha(body),
+          name: /query (\w+)/.exec(body)![1],
+          type: 'query',
+          body,
+        })),
+      });
+    const byId = (body: string) => ({
+      extensions: { persistedQuery: { version: 1, sha256Hash: sha(body) } },
+    });
+    async function send(key: string, body: unknown) {
+      const res = await fetch(url('gateway'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key },
+        body: JSON.stringify(body),
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as GraphQLResponse<Record<string, unknown>>,
+      };
+    }
+    async function admin<T = Record<string, unknown>>(key: string, query: string, variables = {}) {
+      const { body } = await graphql<T>(key, query, variables);
+      expect(body.errors).toBeUndefined();
+      return body.data!;
+    }
+    const REGISTER =
+      'mutation ($n: String!, $m: ClientMode!) { registerPartnerClient(name: $n, mode: $m) { name mode } }';
+    const PUBLISH =
+      'mutation ($c: String!, $m: String!) { publishManifest(client: $c, manifest: $m) { activeVersion versions { version operationCount } } }';
+    const partnerKey = async (key: string, client: string) =>
+      (
+        await admin<{ createApiKey: { key: string } }>(
+          key,
+          'mutation ($c: String!) { createApiKey(input: { name: "partner", role: PARTNER, client: $c }) { key } }',
+          { c: client },
+        )
+      ).createApiKey.key;
+
+    test("a partner key runs its client's operations by id, over POST and GET, and nothing else", async () => {
+      const { apiKey: owner } = await loupe.createOrganisation('Partner org');
+      await admin(owner, REGISTER, { n: 'acme', m: 'ENFORCE' });
+      await admin(owner, REGISTER, { n: 'globex', m: 'ENFORCE' });
+      const published = await admin<{ publishManifest: { activeVersion: number } }>(
+        owner,
+        PUBLISH,
+        {
+          c: 'acme',
+          m: manifest(ACCOUNTS),
+        },
+      );
+      expect(published.publishManifest.activeVersion).toBe(1);
+      await admin(owner, PUBLISH, { c: 'globex', m: manifest(ORGANISATION) });
+      const acme = await partnerKey(owner, 'acme');
+
+      const posted = await send(acme, byId(ACCOUNTS));
+      expect(posted.status).toBe(200);
+      expect(posted.body.data).toEqual({ accounts: [] });
+      const params = new URLSearchParams({ extensions: JSON.stringify(byId(ACCOUNTS).extensions) });
+      const got = await fetch(`${url('gateway')}?${params.toString()}`, {
+        headers: { 'x-api-key': acme, 'content-type': 'application/json' },
+      });
+      expect(got.status).toBe(200);
+      expect(((await got.json()) as GraphQLResponse<unknown>).data).toEqual({ accounts: [] });
+
+      const codeAndStatus = async (body: unknown) => {
+        const reply = await send(acme, body);
+        return [reply.status, reply.body.errors?.[0]?.extensions?.code, reply.body.data];
+      };
+      // The very text of a published operation, sent in full: ids only.
+      expect(await codeAndStatus({ query: ACCOUNTS })).toEqual([
+        403,
+        'PERSISTED_QUERY_ID_REQUIRED',
+        undefined,
+      ]);
+      // Another client's id, and an id nobody published.
+      expect(await codeAndStatus(byId(ORGANISATION))).toEqual([
+        403,
+        'PERSISTED_QUERY_NOT_IN_LIST',
+        undefined,
+      ]);
+      expect(await codeAndStatus(byId('{ nothing }'))).toEqual([
+        403,
+        'PERSISTED_QUERY_NOT_IN_LIST',
+        undefined,
+      ]);
+
+      const socket = wsClient(acme);
+      const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+        socket.on('closed', (event) => resolve(event as { code: number; reason: string })),
+      );
+      socket.subscribe(
+        { query: 'subscription { metricTicks(accountIds: ["x"]) { delta } }' },
+        {
+          next: () => undefined,
+          error: () => undefined,
+          complete: () => undefined,
+        },
+      );
+      const event = await closed;
+      expect(event.code).toBe(4403);
+      expect(event.reason).toMatch(/cannot subscribe/);
+      await socket.dispose();
+    });
+
+    test('each publish is a new version; restoring the previous one brings back what it held', async () => {
+      const { apiKey: owner } = await loupe.createOrganisation('Versions org');
+      await admin(owner, REGISTER, { n: 'acme', m: 'ENFORCE' });
+      await admin(owner, PUBLISH, { c: 'acme', m: manifest(ACCOUNTS, ORGANISATION) });
+      const second = await admin<{
+        publishManifest: {
+          activeVersion: number;
+          versions: { version: number; operationCount: number }[];
+        };
+      }>(owner, PUBLISH, { c: 'acme', m: manifest(ORGANISATION) });
+      expect(second.publishManifest).toEqual({
+        activeVersion: 2,
+        versions: [
+          { version: 2, operationCount: 1 },
+          { version: 1, operationCount: 2 },
+        ],
+      });
+      const acme = await partnerKey(owner, 'acme');
+      expect((await send(acme, byId(ACCOUNTS))).body.errors?.[0]?.extensions?.code).toBe(
+        'PERSISTED_QUERY_NOT_IN_LIST',
+      );
+      await admin(
+        owner,
+        'mutation { restoreManifest(client: "acme", version: 1) { activeVersion } }',
+      );
+      expect((await send(acme, byId(ACCOUNTS))).body.data).toEqual({ accounts: [] });
+      const missing = await graphql(
+        owner,
+        'mutation { restoreManifest(client: "acme", version: 9) { activeVersion } }',
+      );
+      expect(missing.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    });
+
+    test('an audit client runs anything and counts what its manifest does not hold', async () => {
+      const { apiKey: owner } = await loupe.createOrganisation('Audit org');
+      await admin(owner, REGISTER, { n: 'legacy', m: 'AUDIT' });
+      await admin(owner, PUBLISH, { c: 'legacy', m: manifest(ACCOUNTS) });
+      const legacy = await partnerKey(owner, 'legacy');
+      const adHoc = 'query AdHoc { organisation { name } }';
+      for (let i = 0; i < 3; i++) {
+        expect((await send(legacy, { query: adHoc })).body.data).toEqual({
+          organisation: { name: 'Audit org' },
+        });
+      }
+      expect((await send(legacy, { query: ACCOUNTS })).body.data).toEqual({ accounts: [] });
+      expect((await send(legacy, byId(ACCOUNTS))).body.data).toEqual({ accounts: [] });
+      type Recorded = { hash: string; name: string; count: number }[];
+      const recorded = await waitForValue('three recorded runs', async () => {
+        const data = await admin<{ partnerClients: { unknownOperations: Recorded }[] }>(
+          owner,
+          '{ partnerClients { unknownOperations { hash name count } } }',
+        );
+        const ops = data.partnerClients[0]!.unknownOperations;
+        return ops[0]?.count === 3 ? ops : undefined;
+      });
+      expect(recorded).toEqual([{ hash: sha(adHoc), name: 'AdHoc', count: 3 }]);
+      // Moved to enforce, the ad-hoc operation is refused.
+      await admin(
+        owner,
+        'mutation { setPartnerClientMode(name: "legacy", mode: ENFORCE) { mode } }',
+      );
+      expect((await send(legacy, { query: adHoc })).body.errors?.[0]?.extensions?.code).toBe(
+        'PERSISTED_QUERY_ID_REQUIRED',
+      );
+    });
+
+    test('a manifest that does not hold up is refused with every reason, and nothing is published', async () => {
+      const { apiKey: owner } = await loupe.createOrganisation('Bad manifest org');
+      await admin(owner, REGISTER, { n: 'acme', m: 'ENFORCE' });
+      const bad = JSON.stringify({
+        format: 'apollo-persisted-query-manifest',
+        version: 1,
+        operations: [
+          { id: 'a', name: 'Nope', type: 'query', body: 'query Nope { nope }' },
+          { id: 'b', name: 'Broken', type: 'query', body: 'query Broken {' },
+          { id: 'c', name: 'Ticks', type: 'subscription', body: 'subscription Ticks { x }' },
+          { id: 'a', name: 'Twice', type: 'query', body: 'query Twice { accounts { id } }' },
+        ],
+      });
+      const reply = await graphql(owner, PUBLISH, { c: 'acme', m: bad });
+      expect(reply.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      const message = reply.body.errors?.[0]?.message ?? '';
+      for (const reason of [
+        /Cannot query field "nope"/,
+        /Syntax Error/,
+        /subscriptions are not served/,
+        /listed twice/,
+      ]) {
+        expect(message).toMatch(reason);
+      }
+      for (const text of [
+        '{}',
+        'not json',
+        JSON.stringify({ format: 'other', version: 1, operations: [] }),
+      ]) {
+        const refused = await graphql(owner, PUBLISH, { c: 'acme', m: text });
+        expect(refused.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      }
+      const unknownClient = await graphql(owner, PUBLISH, { c: 'nobody', m: manifest(ACCOUNTS) });
+      expect(unknownClient.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      const clients = await admin<{ partnerClients: { activeVersion: number | null }[] }>(
+        owner,
+        '{ partnerClients { activeVersion } }',
+      );
+      expect(clients.partnerClients).toEqual([{ activeVersion: null }]);
+      // A partner key needs a registered client.
+      const stray = await graphql(
+        owner,
+        'mutation { createApiKey(input: { name: "p", role: PARTNER, client: "nobody" }) { key } }',
+      );
+      expect(stray.body.errors?.[0]?.message).toMatch(/register it first/);
     });
   });
 
