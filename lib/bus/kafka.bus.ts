@@ -108,6 +108,8 @@ const CLOSE_FLUSH_MS = 5000;
 const HEARTBEAT_MS = 1000;
 /** How long `consume` waits to be given partitions before it gives up with an error. */
 const JOIN_TIMEOUT_MS = 60_000;
+/** Reads of a new topic's metadata before giving up (about 10 s in all). */
+const METADATA_ATTEMPTS = 12;
 /** Between attempts to join again after kafkajs gave a member up. */
 const REJOIN_RETRY_MS = 5000;
 
@@ -142,7 +144,6 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     }),
   );
 
-  // Topics this process has seen exist: creating is idempotent but costs a round trip.
   // Topics this process has seen exist, with their partition count: creating is idempotent but
   // costs a round trip.
   const known = new Map<string, Promise<number>>();
@@ -164,8 +165,17 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
             ],
           });
         }
-        const { topics } = await a.fetchTopicMetadata({ topics: [topicName(topic)] });
-        return topics[0]?.partitions.length ?? partitions;
+        // On a cluster, a broker may not know of a topic created a moment ago: ask again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const { topics } = await a.fetchTopicMetadata({ topics: [topicName(topic)] });
+            return topics[0]?.partitions.length ?? partitions;
+          } catch (error) {
+            const retriable = (error as { retriable?: unknown }).retriable === true;
+            if (!retriable || attempt >= METADATA_ATTEMPTS) throw error;
+            await new Promise((r) => setTimeout(r, 100 * attempt));
+          }
+        }
       })().catch((error: unknown) => {
         known.delete(topic);
         throw kafkaError(`creating topic ${topicName(topic)}`, error);
