@@ -186,7 +186,7 @@ describe('gateway drain', () => {
     const closing = gateway.close();
     const res = await pending;
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { slow: 500 } });
+    expect(await res.json()).toMatchObject({ data: { slow: 500 } });
     await closing;
     await expect(slow(10)).rejects.toThrow();
   });

@@ -283,6 +283,14 @@ describe('HTTP', () => {
           { id: 'a22', handle: '@a22', score: 30 },
         ],
       },
+      // accounts 1: a list of 10 assumed; handle and score are scalars.
+      extensions: {
+        cost: {
+          requested: 1,
+          maximum: 10_000,
+          budget: { limit: 1_000_000, remaining: expect.any(Number), windowSeconds: 60 },
+        },
+      },
     });
     expect(audience.callers).toEqual([ADMIN]);
     expect(metrics.callers).toEqual([ADMIN]);

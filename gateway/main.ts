@@ -1,11 +1,12 @@
 // Serves the gateway on the configured host and port: queries over HTTP and subscriptions over
 // graphql-ws on the same path.
 import { readFile } from 'node:fs/promises';
-import type { Authenticator } from '../lib/auth/caller.ts';
 import type { PersistedQueryOptions } from '@apollo/server';
+import type { Authenticator } from '../lib/auth/caller.ts';
 import type { InternalTokens } from '../lib/auth/internal-token.ts';
 import type { LoupeConfig, SubgraphName } from '../lib/config.ts';
 import type { ServedGraphQL } from '../lib/graphql/serve.ts';
+import type { LiveStore } from '../lib/live/live.port.ts';
 import type { Logger } from '../lib/logger.ts';
 import { SUPERGRAPH_PATH } from '../schema/compose.ts';
 import { createGateway } from './server.ts';
@@ -19,6 +20,8 @@ export async function startGateway(
     tokens: InternalTokens;
     persistedQueries?: PersistedQueryOptions['cache'];
     trustedDocuments?: TrustedDocuments;
+    /** Where rates and budgets are counted: shared by every replica on Redis. */
+    live: LiveStore;
     logger?: Logger;
   },
 ): Promise<ServedGraphQL> {
@@ -27,6 +30,7 @@ export async function startGateway(
     ...deps,
     supergraphSdl,
     limits: config.serving.limits.gateway,
+    demand: { limits: config.demand, live: deps.live },
   });
   return gateway.listen({ host: config.host, port: config.ports.gateway });
 }

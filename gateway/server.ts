@@ -10,7 +10,17 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { GraphQLError, OperationTypeNode } from 'graphql';
 import type { Authenticator } from '../lib/auth/caller.ts';
 import type { InternalTokens } from '../lib/auth/internal-token.ts';
-import { defaultLimits, type ServerLimits, type SubgraphName } from '../lib/config.ts';
+import {
+  defaultDemandLimits,
+  defaultLimits,
+  type DemandLimits,
+  type ServerLimits,
+  type SubgraphName,
+} from '../lib/config.ts';
+import type { LiveStore } from '../lib/live/live.port.ts';
+import { createMemoryLiveStore } from '../lib/live/memory.live.ts';
+import { hashApiKey } from '../lib/meta/accounts.repo.ts';
+import { createDemandControl } from './demand-control.ts';
 import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
 import { forbidden } from '../lib/graphql/errors.ts';
 import { queryingCaller, readApiKey } from '../lib/graphql/subgraph-context.ts';
@@ -45,6 +55,8 @@ export interface GatewayDeps {
   persistedQueries?: PersistedQueryOptions['cache'];
   /** What partner keys may run; without it every partner request is refused. */
   trustedDocuments?: TrustedDocuments;
+  /** Limits on documents, costs and rates; the defaults, kept in this process, when omitted. */
+  demand?: { limits: DemandLimits; live: LiveStore };
 }
 
 /** How long a registered document is kept; a client that finds it gone registers it again. */
@@ -70,11 +82,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
   }
   const upstream = createUpstreamPool();
+  const demand = deps.demand ?? { limits: defaultDemandLimits(), live: createMemoryLiveStore() };
   const forwarder = createSubscriptionForwarder({ supergraph, subgraphs, upstream, logger });
 
   const verify = async (key: string | undefined): Promise<GatewayContext> => {
     const caller = await queryingCaller(authenticate, key);
-    return { caller, internalToken: await tokens.sign(caller) };
+    return {
+      caller,
+      internalToken: await tokens.sign(caller),
+      keyId: hashApiKey(key!).slice(0, 32),
+    };
   };
   // Verified once per socket at connect; its subscriptions reuse the answer.
   const sockets = new WeakMap<IncomingMessage, GatewayContext>();
@@ -115,8 +132,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
           persistedQueries: { cache: deps.persistedQueries, ttl: APQ_TTL_SECONDS },
         }),
         // No subgraph sets cache hints; the plugin would still wrap every field of every answer.
+        // A document past this many tokens is refused while it is parsed, before anything else.
+        parseOptions: { maxTokens: demand.limits.maxTokens },
         plugins: [
           deps.trustedDocuments?.plugin ?? noPartners,
+          createDemandControl({ ...demand, ...(logger && { logger }) }),
           subscriptionsOverWebSocketOnly,
           ApolloServerPluginCacheControlDisabled(),
         ],

@@ -14,6 +14,8 @@ export interface GatewayContext {
   caller: Caller;
   /** The caller signed for the subgraphs. */
   internalToken: string;
+  /** Names the API key in per-key limits: the start of its SHA-256, never the key. */
+  keyId: string;
 }
 
 export function createSubgraphDataSource(options: {

@@ -129,6 +129,22 @@ const envSchema = z.object({
   LOUPE_INGEST_MAX_IN_FLIGHT: bound.default(16),
   /** Audience buckets standing for fewer people are suppressed (Meta's rule: 100); 0 shows all. */
   LOUPE_AUDIENCE_MIN_BUCKET: z.coerce.number().int().min(0).max(1_000_000).default(100),
+  /** Refused before any subgraph is called (gateway/demand-control.ts). */
+  LOUPE_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(12),
+  LOUPE_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(30),
+  LOUPE_MAX_ROOT_FIELDS: z.coerce.number().int().min(1).max(1000).default(20),
+  LOUPE_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
+  LOUPE_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5000),
+  LOUPE_MAX_OPERATION_COST: z.coerce.number().int().min(1).max(100_000_000).default(10_000),
+  /** Cost points an organisation may spend in any 60 s, across every gateway replica. */
+  LOUPE_COST_BUDGET_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000_000)
+    .default(1_000_000),
+  /** Requests one key may send in any 60 s, across every gateway replica. */
+  LOUPE_KEY_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000_000).default(60_000),
 });
 
 /** What bounds one HTTP door: work in flight, a short queue, a deadline, and its drain. */
@@ -177,6 +193,24 @@ export interface LoupeConfig {
   serving: { shutdownGraceMs: number; limits: Record<Door, ServerLimits> };
   /** See `subgraphs/audience/audience-buckets.ts`. */
   audience: { minBucket: number };
+  /** See `gateway/demand-control.ts`. */
+  demand: DemandLimits;
+}
+
+export interface DemandLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxRootFields: number;
+  maxDirectives: number;
+  maxTokens: number;
+  maxCost: number;
+  budgetPerMinute: number;
+  keyRequestsPerMinute: number;
+}
+
+/** What a gateway built without configuration (tests) holds operations to. */
+export function defaultDemandLimits(): DemandLimits {
+  return loadConfig({}).demand;
 }
 
 export class ConfigError extends Error {
@@ -261,6 +295,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     audience: { minBucket: e.LOUPE_AUDIENCE_MIN_BUCKET },
+    demand: {
+      maxDepth: e.LOUPE_MAX_DEPTH,
+      maxAliases: e.LOUPE_MAX_ALIASES,
+      maxRootFields: e.LOUPE_MAX_ROOT_FIELDS,
+      maxDirectives: e.LOUPE_MAX_DIRECTIVES,
+      maxTokens: e.LOUPE_MAX_TOKENS,
+      maxCost: e.LOUPE_MAX_OPERATION_COST,
+      budgetPerMinute: e.LOUPE_COST_BUDGET_PER_MINUTE,
+      keyRequestsPerMinute: e.LOUPE_KEY_REQUESTS_PER_MINUTE,
+    },
   };
 }
 

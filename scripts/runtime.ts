@@ -228,6 +228,7 @@ export async function startLoupe(
         tokens,
         // Registered documents, on Redis when configured, so every gateway replica knows them.
         trustedDocuments,
+        live,
         persistedQueries: new KeyvAdapter(
           // The adapter's typings name Keyv's CommonJS declaration; the instance is the same class.
           // Not namespace 'apq': Apollo prefixes keys 'apq:', and Keyv leaves a key that already

@@ -41,16 +41,24 @@ export function usersKey(orgId: string, accountId: string, hourMs: number): stri
   return joinKey('u', orgId, accountId, hourMs);
 }
 
+/** Write marks outlive every cached answer (an hour at most) by far. */
+export const WRITE_MARK_TTL_SECONDS = 7 * 86_400;
+
 /**
  * Writes of an account's events into the OLAP store, as a counter: `any` counts every write,
  * `late` the writes holding an event from before the current quarter-hour. Cached answers over
  * sealed ranges are checked against them (subgraphs/metrics/sealed-reads.ts).
  */
-/** Write marks outlive every cached answer (an hour at most) by far. */
-export const WRITE_MARK_TTL_SECONDS = 7 * 86_400;
-
 export function writeMarkKey(kind: 'any' | 'late', orgId: string, accountId: string): string {
   return joinKey(kind === 'any' ? 'wa' : 'wl', orgId, accountId);
+}
+
+/**
+ * What a sliding-window limit of the gateway took in one window: `budget|<org>` counts cost
+ * points, `rate|<key hash>` requests (gateway/sliding-window.ts).
+ */
+export function demandKey(limit: string, id: string, windowStart: number): string {
+  return joinKey('dm', limit, id, windowStart);
 }
 
 /** Every tick of an organisation is published here; subscribers filter by account. */

@@ -1,0 +1,140 @@
+// Demand control at the gateway, decided before any subgraph is called: the document's shape
+// (depth, aliases, root fields, directives; tokens are capped at parse), its cost under the model
+// of operation-cost.ts against a maximum per operation, a request rate per key and a cost budget
+// per organisation, both over a sliding minute shared through the live store. Every answer says
+// what it cost in `extensions.cost`; `extensions: { costOnly: true }` asks the cost without
+// running anything or spending the budget.
+import type { ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import type { DemandLimits } from '../lib/config.ts';
+import type { LiveStore } from '../lib/live/live.port.ts';
+import type { Logger } from '../lib/logger.ts';
+import { measureOperation, type OperationShape } from './operation-cost.ts';
+import { createSlidingWindow, type SlidingWindow } from './sliding-window.ts';
+import type { GatewayContext } from './subgraph-data-source.ts';
+
+export interface CostReport {
+  requested: number;
+  maximum: number;
+  /** The organisation's budget after this operation; absent when only the cost was asked. */
+  budget?: { limit: number; remaining: number; windowSeconds: number };
+  costOnly?: true;
+}
+
+export function createDemandControl(deps: {
+  limits: DemandLimits;
+  live: LiveStore;
+  logger?: Logger;
+  now?: () => number;
+}): ApolloServerPlugin<GatewayContext> {
+  const { limits, live, logger } = deps;
+  const clock = deps.now ? { now: deps.now } : {};
+  const budget: SlidingWindow = createSlidingWindow({
+    live,
+    name: 'budget',
+    limit: limits.budgetPerMinute,
+    ...(logger && { logger }),
+    ...clock,
+  });
+  const rate: SlidingWindow = createSlidingWindow({
+    live,
+    name: 'rate',
+    limit: limits.keyRequestsPerMinute,
+    ...(logger && { logger }),
+    ...clock,
+  });
+
+  return {
+    async requestDidStart({ request }) {
+      let report: CostReport | undefined;
+      const costOnly = request.extensions?.['costOnly'] === true;
+      return {
+        async didResolveOperation({ document, operationName, contextValue, schema }) {
+          const shape = measureOperation(schema, document, operationName, request.variables ?? {});
+          if (!shape) return;
+          refuseShape(shape, limits);
+          report = { requested: shape.cost, maximum: limits.maxCost };
+          if (shape.cost > limits.maxCost) {
+            throw refusal(
+              400,
+              'MAX_COST_EXCEEDED',
+              `this operation costs ${shape.cost} points, more than the ${limits.maxCost} one operation may; ask for fewer items, a shorter range or a coarser granularity`,
+              { cost: report },
+            );
+          }
+          if (costOnly) {
+            report.costOnly = true;
+            return;
+          }
+          const taken = await rate.take(contextValue.keyId, 1);
+          if (!taken.ok) {
+            throw refusal(
+              429,
+              'RATE_LIMITED',
+              `this key sent more than ${rate.limit} requests in ${rate.windowSeconds} s; retry in ${taken.retryAfterSeconds} s`,
+              { rate: { limit: rate.limit, windowSeconds: rate.windowSeconds } },
+              taken.retryAfterSeconds,
+            );
+          }
+          const spent = await budget.take(contextValue.caller.orgId, shape.cost);
+          report.budget = {
+            limit: budget.limit,
+            remaining: spent.remaining,
+            windowSeconds: budget.windowSeconds,
+          };
+          if (!spent.ok) {
+            throw refusal(
+              429,
+              'BUDGET_EXCEEDED',
+              `this operation costs ${shape.cost} points and the organisation has ${spent.remaining} of its ${budget.limit} per ${budget.windowSeconds} s left; retry in ${spent.retryAfterSeconds} s`,
+              { cost: report },
+              spent.retryAfterSeconds,
+            );
+          }
+        },
+        async responseForOperation() {
+          if (!report?.costOnly) return null;
+          return {
+            http: { status: 200, headers: new HeaderMap() },
+            body: { kind: 'single', singleResult: { extensions: { cost: report } } },
+          };
+        },
+        async willSendResponse({ response }) {
+          if (!report || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, cost: report };
+        },
+      };
+    },
+  };
+}
+
+function refuseShape(shape: OperationShape, limits: DemandLimits): void {
+  const checks: [keyof OperationShape, number, string, string][] = [
+    ['depth', limits.maxDepth, 'MAX_DEPTH_EXCEEDED', 'fields nest'],
+    ['aliases', limits.maxAliases, 'MAX_ALIASES_EXCEEDED', 'aliases are used'],
+    ['rootFields', limits.maxRootFields, 'MAX_ROOT_FIELDS_EXCEEDED', 'root fields are asked'],
+    ['directives', limits.maxDirectives, 'MAX_DIRECTIVES_EXCEEDED', 'directives are used'],
+  ];
+  for (const [measure, limit, code, what] of checks) {
+    const found = shape[measure];
+    if (found > limit) {
+      throw refusal(400, code, `${found} ${what}; at most ${limit} may`, { limit, found });
+    }
+  }
+}
+
+function refusal(
+  status: number,
+  code: string,
+  message: string,
+  details: Record<string, unknown>,
+  retryAfterSeconds?: number,
+): GraphQLError {
+  const headers = new HeaderMap();
+  if (retryAfterSeconds !== undefined) headers.set('retry-after', String(retryAfterSeconds));
+  return new GraphQLError(message, {
+    extensions: { code, ...details, http: { status, headers } },
+  });
+}
