@@ -8,6 +8,7 @@ import type { LoupeConfig, SubgraphName } from '../lib/config.ts';
 import type { ServedGraphQL } from '../lib/graphql/serve.ts';
 import type { LiveStore } from '../lib/live/live.port.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { Readiness } from '../lib/observability/ops-routes.ts';
 import { SUPERGRAPH_PATH } from '../schema/compose.ts';
 import { createGateway } from './server.ts';
 import type { TrustedDocuments } from './trusted-documents.ts';
@@ -22,6 +23,8 @@ export async function startGateway(
     trustedDocuments?: TrustedDocuments;
     /** Where rates and budgets are counted: shared by every replica on Redis. */
     live: LiveStore;
+    /** What GET /ready checks besides the supergraph. */
+    ready?: Readiness;
     logger?: Logger;
   },
 ): Promise<ServedGraphQL> {
@@ -32,5 +35,5 @@ export async function startGateway(
     limits: config.serving.limits.gateway,
     demand: { limits: config.demand, live: deps.live },
   });
-  return gateway.listen({ host: config.host, port: config.ports.gateway });
+  return gateway.listen({ host: config.host, port: config.ports.gateway, ready: deps.ready });
 }

@@ -20,6 +20,8 @@ import {
 import type { LiveStore } from '../lib/live/live.port.ts';
 import { createMemoryLiveStore } from '../lib/live/memory.live.ts';
 import { hashApiKey } from '../lib/meta/accounts.repo.ts';
+import { graphqlMetrics } from '../lib/observability/graphql-metrics.ts';
+import type { Readiness } from '../lib/observability/ops-routes.ts';
 import { createDemandControl } from './demand-control.ts';
 import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
 import { forbidden } from '../lib/graphql/errors.ts';
@@ -63,8 +65,11 @@ export interface GatewayDeps {
 const APQ_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface Gateway {
-  /** Serves HTTP queries and graphql-ws subscriptions on `/graphql`, and `GET /health`. */
-  listen(options: { host: string; port: number }): Promise<ServedGraphQL>;
+  /**
+   * Serves HTTP queries and graphql-ws subscriptions on `/graphql`, and /health, /ready (the
+   * stores `ready` checks, once the supergraph is loaded) and /metrics.
+   */
+  listen(options: { host: string; port: number; ready?: Readiness }): Promise<ServedGraphQL>;
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
@@ -108,7 +113,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   };
 
   return {
-    async listen({ host, port }) {
+    async listen({ host, port, ready }) {
       const gateway = new ApolloGateway({
         supergraphSdl,
         buildService: ({ name }) => {
@@ -137,6 +142,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         plugins: [
           deps.trustedDocuments?.plugin ?? noPartners,
           createDemandControl({ ...demand, ...(logger && { logger }) }),
+          graphqlMetrics<GatewayContext>('gateway'),
           subscriptionsOverWebSocketOnly,
           ApolloServerPluginCacheControlDisabled(),
         ],
@@ -149,6 +155,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         host,
         port,
         limits: deps.limits ?? defaultLimits('gateway'),
+        // Listening means apollo.start() loaded the supergraph; the stores are asked each time.
+        ready: async () => ({ supergraph: 'ok', ...(ready ? await ready() : {}) }),
         context: (req) => verify(readApiKey(req)),
         subscriptions: {
           schema: forwarder.schema,

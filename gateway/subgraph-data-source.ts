@@ -5,6 +5,8 @@ import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import type { Caller } from '../lib/auth/caller.ts';
 import { INTERNAL_CALLER_HEADER } from '../lib/auth/internal-token.ts';
+import { subgraphFetchDuration } from '../lib/observability/metrics.ts';
+import { currentRequestId, REQUEST_ID_HEADER } from '../lib/observability/request-id.ts';
 import { graphqlError } from '../lib/graphql/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Fetcher } from './subgraph-fetcher.ts';
@@ -25,13 +27,27 @@ export function createSubgraphDataSource(options: {
   logger?: Logger;
 }): RemoteGraphQLDataSource<GatewayContext> {
   const { name, url, fetcher, logger } = options;
+  const timed: Fetcher = async (input, init) => {
+    const stop = subgraphFetchDuration.startTimer({ subgraph: name });
+    try {
+      const response = await fetcher(input, init);
+      stop({ status: String(response.status) });
+      return response;
+    } catch (error) {
+      stop({ status: 'failed' });
+      throw error;
+    }
+  };
   return new RemoteGraphQLDataSource<GatewayContext>({
     url,
-    fetcher,
+    fetcher: timed,
     willSendRequest({ request, context }) {
       // Apollo also calls this without a caller (health checks); sign only for a real one.
       const token: unknown = (context as Partial<GatewayContext>).internalToken;
       if (typeof token === 'string') request.http?.headers.set(INTERNAL_CALLER_HEADER, token);
+      // The subgraph logs under the caller's request id too.
+      const requestId = currentRequestId();
+      if (requestId) request.http?.headers.set(REQUEST_ID_HEADER, requestId);
     },
     didEncounterError(error) {
       // HTTP answers with a status already are GraphQL errors; a refused socket is not.

@@ -28,6 +28,9 @@ import {
 } from '../lib/meta/accounts.repo.ts';
 import { startGateway } from '../gateway/main.ts';
 import { createTrustedDocuments } from '../gateway/trusted-documents.ts';
+import { reportConsumerLag } from '../lib/observability/metrics.ts';
+import { readinessOf } from '../lib/observability/ops-routes.ts';
+import { EVENTS_TOPIC } from '../ingest/pipeline/topics.ts';
 import { loadApiSchema } from '../schema/api-schema.ts';
 import { createClosers } from './closers.ts';
 import { openStores } from './stores.ts';
@@ -112,6 +115,15 @@ export async function startLoupe(
     const { olap, meta, bus, live, search } = stores;
     await ensureDemoOrganisation(meta, config.demo.apiKey);
 
+    // What GET /ready asks on every door of this process: each store answers a trivial call.
+    const ready = readinessOf({
+      olap: () => olap.query('SELECT 1'),
+      meta: () => meta.query('SELECT 1'),
+      live: () => live.counters(['ready']),
+      bus: () => bus.endOffsets(EVENTS_TOPIC),
+      search: () => search.search({ orgId: '', text: 'ready', limit: 1 }),
+    });
+
     // Shared by every gateway on Redis, so the admin subgraph's forgetting reaches them all.
     const keyCache = stores.cache<unknown>('api-keys', 30_000);
     const authenticate: Authenticator = createApiKeyAuthenticator(meta, keyCache);
@@ -152,6 +164,8 @@ export async function startLoupe(
         stages: roles.map((role) => STAGES[role]),
       });
       const running = pipeline;
+      const stopReporting = reportConsumerLag(() => running.lag());
+      closers.add(async () => stopReporting());
       closers.add(async () => {
         if (!config.servers.kafkaBrokers && services.has('ingest')) {
           // The in-process bus is memory: what the collector acknowledged must reach the sinks
@@ -174,6 +188,7 @@ export async function startLoupe(
         port: config.ports.ingest,
         limits: config.serving.limits.ingest,
         onAccounts: (orgId, accounts) => trackAccounts(orgId, accounts),
+        ready,
       });
       const door = collector;
       closers.add(() => door.close(drainUntil));
@@ -190,6 +205,7 @@ export async function startLoupe(
       search: abandonable(search),
       tokens,
       logger,
+      ready,
     };
     const starters: Record<SubgraphName, () => Promise<ServedGraphQL>> = {
       metrics: () => startMetricsSubgraph(config, deps),
@@ -229,6 +245,7 @@ export async function startLoupe(
         // Registered documents, on Redis when configured, so every gateway replica knows them.
         trustedDocuments,
         live,
+        ready,
         persistedQueries: new KeyvAdapter(
           // The adapter's typings name Keyv's CommonJS declaration; the instance is the same class.
           // Not namespace 'apq': Apollo prefixes keys 'apq:', and Keyv leaves a key that already

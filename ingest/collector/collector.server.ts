@@ -7,6 +7,8 @@ import type { Bus, OutgoingMessage } from '../../lib/bus/bus.port.ts';
 import { defaultLimits, EVENT_TIME_WINDOW, type ServerLimits } from '../../lib/config.ts';
 import { createHttpDoor } from '../../lib/graphql/http-door.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { collectorEvents } from '../../lib/observability/metrics.ts';
+import { serveOpsRoute, type Readiness } from '../../lib/observability/ops-routes.ts';
 import { isRefusedValue } from '../../lib/meta/accounts.repo.ts';
 import {
   checkEventTime,
@@ -93,7 +95,6 @@ export function createCollectorHandler(deps: CollectorDeps) {
 
   async function handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path === '/health') return { status: 200, body: { status: 'ok' } };
     if (path !== '/v1/events')
       throw new HttpError(404, `no route ${path}; events go to POST /v1/events`);
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
@@ -162,6 +163,8 @@ export function createCollectorHandler(deps: CollectorDeps) {
         );
       }
     }
+    collectorEvents.inc({ result: 'accepted' }, messages.length);
+    collectorEvents.inc({ result: 'rejected' }, events.length - messages.length);
     const response: CollectorResponse = {
       accepted: messages.length,
       rejected: events.length - messages.length,
@@ -235,7 +238,7 @@ export interface ServedCollector {
 }
 
 export async function serveCollector(
-  deps: CollectorDeps & { host: string; port: number; limits?: ServerLimits },
+  deps: CollectorDeps & { host: string; port: number; limits?: ServerLimits; ready?: Readiness },
 ): Promise<ServedCollector> {
   const handler = createCollectorHandler(deps);
   const server = createServer();
@@ -245,7 +248,12 @@ export async function serveCollector(
     res.end(JSON.stringify({ error: message }));
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void door.serve(req, res, () => handler(req, res));
+    // Health, readiness and metrics answer outside the admission queue, even at capacity.
+    void serveOpsRoute(req, res, { draining: door.draining, ready: deps.ready }).then(
+      async (served) => {
+        if (!served) await door.serve(req, res, () => handler(req, res));
+      },
+    );
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

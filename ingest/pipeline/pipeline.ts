@@ -12,6 +12,7 @@ import { createSpeedLayer } from './speed.consumer.ts';
 import { createWriteMarker } from './write-marks.ts';
 import { createStageRunner, type RetryPolicy, type StageRunner } from './stage-runner.ts';
 import { EVENTS_TOPIC, GROUPS } from './topics.ts';
+import type { LagRow } from '../../lib/observability/metrics.ts';
 
 export type Stage = 'olapSink' | 'speedLayer' | 'text';
 
@@ -29,6 +30,8 @@ export interface PipelineDeps {
 }
 
 export interface Pipeline {
+  /** Messages each running stage's group has not committed yet, per partition. */
+  lag(): Promise<LagRow[]>;
   /** Resolves once every running stage has consumed everything published so far. */
   caughtUp(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -125,6 +128,21 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   }
 
   return {
+    async lag() {
+      const end = await bus.endOffsets(EVENTS_TOPIC);
+      const rows: LagRow[] = [];
+      for (const group of groups) {
+        const committed = await bus.committedOffsets(EVENTS_TOPIC, group);
+        for (const [partition, offset] of end) {
+          rows.push({
+            group,
+            partition,
+            lag: Math.max(0, offset - (committed.get(partition) ?? 0)),
+          });
+        }
+      }
+      return rows;
+    },
     async caughtUp(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       let end = await bus.endOffsets(EVENTS_TOPIC);

@@ -2,6 +2,7 @@
 import type { Keyv } from 'keyv';
 import { authenticateApiKey, hashApiKey } from '../meta/accounts.repo.ts';
 import type { MetaQuery } from '../meta/meta.port.ts';
+import { cacheLookups } from '../observability/metrics.ts';
 import type { Authenticator, Caller } from './caller.ts';
 
 export interface ApiKeyAuthenticatorOptions {
@@ -39,6 +40,7 @@ export function createApiKeyAuthenticator(
   return async (apiKey) => {
     const id = hashApiKey(apiKey);
     const cached = await answers.get(id);
+    cacheLookups.inc({ cache: 'api-keys', result: cached ? 'hit' : 'miss' });
     if (cached) return cached.caller && { ...cached.caller };
     let pending = inFlight.get(id);
     if (!pending) {

@@ -4,6 +4,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ServerLimits } from '../config.ts';
 import { createAdmission, type Admission } from './admission.ts';
+import { REQUEST_ID_HEADER, requestIdOf, withRequestId } from '../observability/request-id.ts';
 import { graphqlError, type ErrorCode } from './errors.ts';
 
 /** Writes a refusal or a failure in the service's own error shape. */
@@ -50,44 +51,49 @@ export function createHttpDoor(server: Server, limits: ServerLimits, refuse: Ref
   };
 
   return {
-    async serve(req, res, handle) {
-      // Keep-alive callers learn to reconnect elsewhere instead of reusing a closing server.
-      if (draining) res.setHeader('connection', 'close');
-      const controller = new AbortController();
-      const onClose = () => {
-        if (!res.writableFinished) {
-          controller.abort(graphqlError('CANCELLED', 'the caller closed the connection'));
-        }
-      };
-      res.once('close', onClose);
-      const timer = setTimeout(
-        () =>
-          controller.abort(
-            graphqlError(
-              'DEADLINE_EXCEEDED',
-              `the request was not answered within ${limits.deadlineMs} ms`,
+    serve(req, res, handle) {
+      // Every answer names its request, and so do its log lines and subgraph calls.
+      const requestId = requestIdOf(req);
+      res.setHeader(REQUEST_ID_HEADER, requestId);
+      return withRequestId(requestId, async () => {
+        // Keep-alive callers learn to reconnect elsewhere instead of reusing a closing server.
+        if (draining) res.setHeader('connection', 'close');
+        const controller = new AbortController();
+        const onClose = () => {
+          if (!res.writableFinished) {
+            controller.abort(graphqlError('CANCELLED', 'the caller closed the connection'));
+          }
+        };
+        res.once('close', onClose);
+        const timer = setTimeout(
+          () =>
+            controller.abort(
+              graphqlError(
+                'DEADLINE_EXCEEDED',
+                `the request was not answered within ${limits.deadlineMs} ms`,
+              ),
             ),
-          ),
-        limits.deadlineMs,
-      );
-      try {
-        const release = draining ? undefined : await admission.enter(controller.signal);
-        if (!release) {
-          // Unread bodies would otherwise stall keep-alive connections.
-          req.resume();
-          if (!res.destroyed && !res.headersSent) refuseNow(res);
-          return;
-        }
+          limits.deadlineMs,
+        );
         try {
-          await handle(controller.signal);
+          const release = draining ? undefined : await admission.enter(controller.signal);
+          if (!release) {
+            // Unread bodies would otherwise stall keep-alive connections.
+            req.resume();
+            if (!res.destroyed && !res.headersSent) refuseNow(res);
+            return;
+          }
+          try {
+            await handle(controller.signal);
+          } finally {
+            release();
+          }
         } finally {
-          release();
+          clearTimeout(timer);
+          res.off('close', onClose);
+          if (draining) server.closeIdleConnections();
         }
-      } finally {
-        clearTimeout(timer);
-        res.off('close', onClose);
-        if (draining) server.closeIdleConnections();
-      }
+      });
     },
     get draining() {
       return draining;

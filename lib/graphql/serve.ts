@@ -16,6 +16,7 @@ import { WebSocketServer } from 'ws';
 import { defaultLimits, type ServerLimits } from '../config.ts';
 import { statusOf } from './errors.ts';
 import { createHttpDoor } from './http-door.ts';
+import { serveOpsRoute, type Readiness } from '../observability/ops-routes.ts';
 import { withRequestSignal } from './request-signal.ts';
 
 /** Bodies above this size are refused before parsing. */
@@ -56,6 +57,8 @@ export interface ServeOptions<TContext extends BaseContext> {
   subscriptions?: SubscriptionOptions<TContext>;
   /** Work in flight, queue, deadline and drain; the configured defaults when omitted. */
   limits?: ServerLimits;
+  /** What GET /ready checks; without it, ready whenever it is not draining. */
+  ready?: Readiness;
 }
 
 export interface ServedGraphQL {
@@ -124,17 +127,12 @@ export async function serveGraphQL<TContext extends BaseContext>(
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/health') {
-      // A draining server tells balancers to send new work elsewhere.
-      const status = door.draining ? 503 : 200;
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: door.draining ? 'draining' : 'ok' }));
-      return;
-    }
     if (url.pathname !== path) {
-      req.resume();
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: `not found; GraphQL is served on ${path}` }));
+      void serveOpsRoute(req, res, { draining: door.draining, ready: options.ready }).then(
+        (served) => {
+          if (!served) notFound(req, res, path);
+        },
+      );
       return;
     }
     door
@@ -197,6 +195,12 @@ export async function serveGraphQL<TContext extends BaseContext>(
       return closing;
     },
   };
+}
+
+function notFound(req: IncomingMessage, res: ServerResponse, path: string): void {
+  req.resume();
+  res.writeHead(404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: `not found; GraphQL is served on ${path}` }));
 }
 
 /** WebSocket close reasons are limited to 123 bytes. */

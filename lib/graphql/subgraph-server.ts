@@ -14,6 +14,8 @@ import type { InternalTokens } from '../auth/internal-token.ts';
 import type { LoupeConfig, SubgraphName } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { serveGraphQL, type ServedGraphQL } from './serve.ts';
+import { graphqlMetrics } from '../observability/graphql-metrics.ts';
+import type { Readiness } from '../observability/ops-routes.ts';
 import { createErrorMasker } from './error-mask.ts';
 import { gatewayCallerContext, type SubgraphContext } from './subgraph-context.ts';
 
@@ -48,6 +50,7 @@ export function createSubgraphServer(options: {
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       executionErrorsAnswer200,
+      graphqlMetrics<SubgraphContext>(name),
     ],
     // The process stops its servers in order on SIGTERM; Apollo's own handler would race it.
     stopOnTerminationSignals: false,
@@ -84,6 +87,7 @@ export function serveSubgraph(
   config: LoupeConfig,
   name: SubgraphName,
   subgraph: SubgraphServer,
+  ready?: Readiness,
 ): Promise<ServedGraphQL> {
   return serveGraphQL({
     apollo: subgraph.apollo,
@@ -91,5 +95,6 @@ export function serveSubgraph(
     port: config.ports[name],
     context: subgraph.context,
     limits: config.serving.limits.subgraph,
+    ready,
   });
 }

@@ -4,6 +4,7 @@ import type { LoupeConfig } from '../../lib/config.ts';
 import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { Readiness } from '../../lib/observability/ops-routes.ts';
 import type { MetaQuery } from '../../lib/meta/meta.port.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { createMetricsSubgraph } from './server.ts';
@@ -17,6 +18,7 @@ export async function startMetricsSubgraph(
     /** Verifies the caller the gateway signed. */
     tokens: InternalTokens;
     logger?: Logger;
+    ready?: Readiness;
   },
 ): Promise<ServedGraphQL> {
   const subgraph = createMetricsSubgraph(deps);
@@ -26,6 +28,7 @@ export async function startMetricsSubgraph(
     port: config.ports.metrics,
     context: subgraph.context,
     limits: config.serving.limits.subgraph,
+    ready: deps.ready,
     subscriptions: {
       schema: subgraph.schema,
       // Refused at connect, so a bad key never reaches the per-operation context.

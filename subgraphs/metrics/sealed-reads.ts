@@ -26,6 +26,7 @@ import {
   type SeriesRow,
 } from './series.sql.ts';
 import { readStoredValues, type StoredValues, type Value } from './stored-values.ts';
+import { cacheLookups } from '../../lib/observability/metrics.ts';
 
 const QUARTER_MS = 15 * 60_000;
 /** A cached part is dropped after this long even when no write touched it. */
@@ -99,7 +100,11 @@ export function createSealedReads(deps: {
     sizeOf: (value: T) => number,
   ): Promise<T> {
     const found = entries.get(key);
-    if (usable(found, marks)) return found.value as Promise<T>;
+    if (usable(found, marks)) {
+      cacheLookups.inc({ cache: 'sealed-reads', result: 'hit' });
+      return found.value as Promise<T>;
+    }
+    cacheLookups.inc({ cache: 'sealed-reads', result: 'miss' });
     const value = compute();
     const entry: Entry<T> = { marks, createdAt: now(), value, size: 0 };
     if (found) drop(key, found);

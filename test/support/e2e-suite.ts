@@ -1068,6 +1068,75 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
     });
   });
 
+  describe('health, readiness, metrics and request ids', () => {
+    test('every door answers /health and /ready with each store checked', async () => {
+      const doors = [url('gateway'), url('ingest'), ...Object.values(loupe.urls.subgraphs)];
+      for (const door of doors) {
+        const health = await fetch(new URL('/health', door));
+        expect(health.status).toBe(200);
+        const ready = await fetch(new URL('/ready', door));
+        const body = (await ready.json()) as { status: string; checks: Record<string, string> };
+        expect({ door, status: ready.status, body: body.status }).toEqual({
+          door,
+          status: 200,
+          body: 'ready',
+        });
+        expect(Object.keys(body.checks)).toEqual(
+          expect.arrayContaining(['olap', 'meta', 'live', 'bus', 'search']),
+        );
+        expect(Object.values(body.checks).every((c) => c === 'ok')).toBe(true);
+      }
+      const gateway = (await (await fetch(new URL('/ready', url('gateway')))).json()) as {
+        checks: Record<string, string>;
+      };
+      expect(gateway.checks['supergraph']).toBe('ok');
+    });
+
+    test('/metrics counts requests by operation and code, subgraph fetches, collector events and consumer lag', async () => {
+      await graphql(DEMO_KEY, 'query MetricsProbe { accounts { id } }');
+      await graphql('not-a-key', 'query MetricsProbe { accounts { id } }');
+      await post(DEMO_KEY, { events: [{ nope: true }] });
+      const text = await (await fetch(new URL('/metrics', url('gateway')))).text();
+      expect(text).toMatch(
+        /loupe_graphql_requests_total\{server="gateway",operation="MetricsProbe",code="OK"\} [1-9]/,
+      );
+      expect(text).toMatch(
+        /loupe_graphql_request_duration_seconds_bucket\{le="[^"]+",server="gateway",operation="MetricsProbe"\}/,
+      );
+      expect(text).toMatch(
+        /loupe_subgraph_fetch_duration_seconds_count\{subgraph="audience",status="200"\} [1-9]/,
+      );
+      expect(text).toMatch(/loupe_collector_events_total\{result="rejected"\} [1-9]/);
+      expect(text).toMatch(/loupe_cache_lookups_total\{cache="api-keys",result="hit"\} [1-9]/);
+      expect(text).toMatch(/loupe_consumer_lag_messages\{group="[^"]+",partition="\d+"\} \d+/);
+    });
+
+    test("every answer carries a request id: the caller's own when it gives one", async () => {
+      const mine = await fetch(url('gateway'), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': DEMO_KEY,
+          'x-request-id': 'trace-me-42',
+        },
+        body: JSON.stringify({ query: '{ accounts { id } }' }),
+      });
+      expect(mine.headers.get('x-request-id')).toBe('trace-me-42');
+      const made = await fetch(url('gateway'), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': DEMO_KEY,
+          'x-request-id': 'bad id with spaces',
+        },
+        body: JSON.stringify({ query: '{ accounts { id } }' }),
+      });
+      expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      const collector = await fetch(`${url('ingest')}/v1/events`, { method: 'POST' });
+      expect(collector.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
   describe('live ticks through the gateway', () => {
     test('a subscriber receives ticks for events posted after it subscribed; another org does not', async () => {
       const accountId = `live-${Date.now()}`;
