@@ -50,8 +50,20 @@ export function createDemandControl(deps: {
       let report: CostReport | undefined;
       const costOnly = request.extensions?.['costOnly'] === true;
       return {
-        async didResolveOperation({ document, operationName, contextValue, schema }) {
-          const shape = measureOperation(schema, document, operationName, request.variables ?? {});
+        async didResolveOperation({ document, operation, contextValue, schema }) {
+          // Apollo's gateway would answer these 200 with an error of its query planner.
+          if (!operation) {
+            throw refusal(
+              400,
+              'BAD_REQUEST',
+              request.operationName
+                ? `the document has no operation named ${JSON.stringify(request.operationName)}`
+                : 'the document holds several operations: name the one to run in operationName',
+              {},
+            );
+          }
+          const name = request.operationName;
+          const shape = measureOperation(schema, document, name, request.variables ?? {});
           if (!shape) return;
           refuseShape(shape, limits);
           report = { requested: shape.cost, maximum: limits.maxCost };
