@@ -8,7 +8,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import { ApolloServer, type ApolloServerPlugin, type PersistedQueryOptions } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, OperationTypeNode } from 'graphql';
-import type { Authenticator } from '../lib/auth/caller.ts';
+import { API_KEY_HEADER, type Authenticator } from '../lib/auth/caller.ts';
 import type { InternalTokens } from '../lib/auth/internal-token.ts';
 import {
   defaultDemandLimits,
@@ -23,6 +23,7 @@ import { hashApiKey } from '../lib/meta/accounts.repo.ts';
 import { graphqlMetrics } from '../lib/observability/graphql-metrics.ts';
 import type { Readiness } from '../lib/observability/ops-routes.ts';
 import { createDemandControl } from './demand-control.ts';
+import { legacyJsonStatus } from './legacy-json-status.ts';
 import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
 import { forbidden } from '../lib/graphql/errors.ts';
 import { queryingCaller, readApiKey } from '../lib/graphql/subgraph-context.ts';
@@ -137,12 +138,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
           persistedQueries: { cache: deps.persistedQueries, ttl: APQ_TTL_SECONDS },
         }),
         // No subgraph sets cache hints; the plugin would still wrap every field of every answer.
+        // A request carrying the API key header is never a "simple" cross-site request (browsers
+        // preflight it), so it needs no other header to pass Apollo's CSRF prevention: a plain
+        // GET with only the key works, as GraphQL over HTTP has it.
+        csrfPrevention: {
+          requestHeaders: [API_KEY_HEADER, 'x-apollo-operation-name', 'apollo-require-preflight'],
+        },
         // A document past this many tokens is refused while it is parsed, before anything else.
         parseOptions: { maxTokens: demand.limits.maxTokens },
         plugins: [
           deps.trustedDocuments?.plugin ?? noPartners,
           createDemandControl({ ...demand, ...(logger && { logger }) }),
           graphqlMetrics<GatewayContext>('gateway'),
+          legacyJsonStatus<GatewayContext>(),
           subscriptionsOverWebSocketOnly,
           ApolloServerPluginCacheControlDisabled(),
         ],

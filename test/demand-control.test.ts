@@ -26,7 +26,12 @@ interface Answer {
 async function ask(key: string, body: unknown): Promise<Answer> {
   const res = await fetch(loupe.urls.gateway!, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': key },
+    // The modern media type: request errors are 4xx (legacy application/json gets 200 for some).
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      'x-api-key': key,
+    },
     body: JSON.stringify(body),
   });
   return {

@@ -1,5 +1,8 @@
 // Hostile documents at the gateway's public door (embedded product): each gets a 4xx with a
-// reason, never a 5xx or a stack trace, and the gateway answers a plain query afterwards.
+// reason, never a 5xx or a stack trace, and the gateway answers a plain query afterwards. The
+// callers accept application/graphql-response+json, whose request errors are 4xx; a caller of
+// the legacy application/json gets 200 for a document that does not parse or validate, as GraphQL
+// over HTTP says it should (graphql-over-http.test.ts).
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,7 +104,10 @@ test.each(cases)(
       method === 'GET'
         ? `${loupe.urls.gateway}?query=${encodeURIComponent('mutation { untrackAccount(id: "x") }')}`
         : loupe.urls.gateway!;
-    const headers: Record<string, string> = { 'x-api-key': KEY };
+    const headers: Record<string, string> = {
+      'x-api-key': KEY,
+      accept: 'application/graphql-response+json',
+    };
     const type = request.contentType ?? 'application/json';
     if (type) headers['content-type'] = type;
     if (method === 'GET') headers['content-type'] = 'application/json';

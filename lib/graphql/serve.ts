@@ -226,6 +226,15 @@ type BodyResult = { ok: true; value: unknown } | { ok: false; status: number; re
 
 async function readJsonBody(req: IncomingMessage): Promise<BodyResult> {
   if (req.method !== 'POST') return { ok: true, value: undefined };
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    req.resume();
+    return {
+      ok: false,
+      status: 415,
+      reason: `a POST must be sent as content-type application/json${type ? `, not ${type}` : ''}`,
+    };
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
