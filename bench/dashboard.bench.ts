@@ -4,15 +4,13 @@
 // router's statement (no HTTP, no GraphQL, nothing cached), and a trivial gateway query.
 // Then the same dashboard from many clients at once (closed loop, each honouring Retry-After),
 // beside one client looping the same way: answers per second and latency percentiles.
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { forkBenchChild } from './support/child.ts';
-import type { DashboardDataResult } from './support/dashboard-data.ts';
+import { dashboardDataDir, prepareDashboardData } from './support/dashboard-prepare.ts';
 import { publishFigures, type Figure } from './support/figures.ts';
 import { createHttpClient, graphql, type HttpClient } from './support/http-client.ts';
 import { openLoadAgent, timedPost, type Outcome } from './support/open-load.ts';
 import { benchFlag, benchOptions } from './support/options.ts';
-import { BENCH_CACHE_DIR, PROFILE_DIR } from './support/paths.ts';
+import { PROFILE_DIR } from './support/paths.ts';
 import { startProduct, type RunningProduct } from './support/product-child.ts';
 import {
   count,
@@ -164,30 +162,14 @@ function describeLoop(label: string, r: LoopResult): string {
   }`;
 }
 
-async function prepareAndReadStore(dataDir: string): Promise<DashboardDataResult> {
-  const child = forkBenchChild(new URL('./support/dashboard-data.ts', import.meta.url), [
-    ...['--data-dir', dataDir, '--api-key', API_KEY, '--account', ACCOUNT],
-    ...['--events', String(options.events), '--accounts', String(options.accounts)],
-    ...['--days', String(options.days), '--queries', String(options.queries)],
-    ...['--warmup', String(options.warmup)],
-  ]);
-  try {
-    // Seeding 10M events takes minutes on two cores; the child prints its own progress.
-    const result = await child.next<DashboardDataResult>('result', 30 * 60_000);
-    await child.exited;
-    return result;
-  } finally {
-    await child.stop(5_000);
-  }
-}
-
 async function main(): Promise<void> {
-  const dataDir = join(
-    BENCH_CACHE_DIR,
-    `dashboard-${options.events}e-${options.accounts}a-${options.days}d`,
-  );
+  const dataDir = dashboardDataDir(options);
   progress(BENCH, `data directory ${dataDir} (kept between runs)`);
-  const store = await prepareAndReadStore(dataDir);
+  const store = await prepareDashboardData(dataDir, {
+    ...options,
+    apiKey: API_KEY,
+    account: ACCOUNT,
+  });
   const { manifest } = store;
   progress(
     BENCH,

@@ -21,6 +21,7 @@ const BENCHES: Record<string, BenchEntry> = {
   freshness: { file: 'freshness.bench.ts' },
   overload: { file: 'overload.bench.ts' },
   posts: { file: 'posts.bench.ts' },
+  gateway: { file: 'gateway.bench.ts' },
 };
 
 let busBaseline = NaN;

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { createApiKeyAuthenticator } from '../lib/auth/api-key.auth.ts';
-import type { Authenticator } from '../lib/auth/caller.ts';
+import type { Authenticator, Caller } from '../lib/auth/caller.ts';
 import { createInternalTokens } from '../lib/auth/internal-token.ts';
 import {
   ConfigError,
@@ -51,6 +51,8 @@ export interface RunningLoupe {
   createOrganisation(name: string): Promise<{ orgId: string; apiKey: string }>;
   /** True when the key's organisation already tracks accounts (demo data loaded earlier). */
   hasData(apiKey: string): Promise<boolean>;
+  /** The caller a key stands for, as the gateway verifies it; null when unknown or revoked. */
+  authenticate(apiKey: string): Promise<Caller | null>;
   /** Resolves once the pipeline has processed everything accepted so far. */
   caughtUp(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -272,6 +274,7 @@ export async function startLoupe(
         const apiKey = await createApiKey(meta, orgId, 'default');
         return { orgId, apiKey };
       },
+      authenticate,
       async hasData(apiKey) {
         const caller = await authenticate(apiKey);
         return caller !== null && (await listTrackedAccounts(meta, caller.orgId)).length > 0;

@@ -13,6 +13,8 @@ export interface ProductReady {
   type: 'ready';
   /** The gateway's GraphQL URL (HTTP; graphql-ws on the same path); empty if not run here. */
   gateway: string;
+  /** Plain @apollo/gateway over the same subgraphs, with `plainGateway: true`; else empty. */
+  plainGateway: string;
   /** The collector's base URL (events go to `${ingest}/v1/events`); empty if not run here. */
   ingest: string;
   apiKey: string;
@@ -41,6 +43,8 @@ export interface StartProductOptions {
   env?: Record<string, string>;
   /** Services this process runs; all by default. */
   services?: readonly string[];
+  /** Also serve plain @apollo/gateway (needs LOUPE_INTERNAL_SECRET in `env`). */
+  plainGateway?: boolean;
 }
 
 export async function startProduct(options: StartProductOptions): Promise<RunningProduct> {
@@ -55,6 +59,7 @@ export async function startProduct(options: StartProductOptions): Promise<Runnin
       apiKey,
       ...Object.entries(options.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
       ...(options.services ?? []).flatMap((name) => ['--service', name]),
+      ...(options.plainGateway ? ['--plain-gateway'] : []),
     ],
     {
       nodeFlags: [

@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util';
 import { loadConfig, throwawayEnv, type ServiceName } from '../../lib/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { startLoupe } from '../../scripts/runtime.ts';
+import { createInternalTokens } from '../../lib/auth/internal-token.ts';
 import { serveControl, tell } from './child.ts';
+import { startPlainGateway } from './plain-gateway.ts';
 import type { ProductReady, ProductStats } from './product-child.ts';
 
 const { values } = parseArgs({
@@ -18,6 +20,8 @@ const { values } = parseArgs({
     env: { type: 'string', multiple: true, default: [] },
     /** Services to run (all by default), e.g. only the pipeline roles in a second process. */
     service: { type: 'string', multiple: true, default: [] },
+    /** Also serve plain @apollo/gateway over the same subgraphs, in this process. */
+    'plain-gateway': { type: 'boolean', default: false },
   },
 });
 const dataDir = values['data-dir'];
@@ -44,6 +48,18 @@ const loupe = await startLoupe(config, {
   logger: createLogger(config.logLevel, 'loupe-bench'),
 });
 const { gateway = '', ingest = '' } = loupe.urls;
+let plainGateway = '';
+let closePlain = async () => {};
+if (values['plain-gateway']) {
+  const caller = await loupe.authenticate(apiKey);
+  if (!caller || !config.internalSecret) {
+    throw new Error('--plain-gateway needs a known API key and LOUPE_INTERNAL_SECRET');
+  }
+  const token = await createInternalTokens(config.internalSecret).sign(caller);
+  const plain = await startPlainGateway(loupe.urls.subgraphs, token);
+  plainGateway = plain.url;
+  closePlain = plain.close;
+}
 
 serveControl(
   {
@@ -61,12 +77,16 @@ serveControl(
       return true;
     },
   },
-  () => loupe.close(),
+  async () => {
+    await closePlain();
+    await loupe.close();
+  },
 );
 
 const ready: ProductReady = {
   type: 'ready',
   gateway,
+  plainGateway,
   ingest,
   apiKey,
   startupMs: performance.now() - started,
