@@ -5,7 +5,7 @@ import type { PersistedQueryOptions } from '@apollo/server';
 import type { Authenticator } from '../lib/auth/caller.ts';
 import type { InternalTokens } from '../lib/auth/internal-token.ts';
 import type { LoupeConfig, SubgraphName } from '../lib/config.ts';
-import type { ServedGraphQL } from '../lib/graphql/serve.ts';
+import type { LocalExecutor, ServedGraphQL } from '../lib/graphql/serve.ts';
 import type { LiveStore } from '../lib/live/live.port.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Readiness } from '../lib/observability/ops-routes.ts';
@@ -17,6 +17,8 @@ export async function startGateway(
   config: LoupeConfig,
   deps: {
     subgraphUrls: Record<SubgraphName, string>;
+    /** Subgraphs this process serves, called without HTTP. */
+    localSubgraphs?: Partial<Record<SubgraphName, LocalExecutor>>;
     authenticate: Authenticator;
     tokens: InternalTokens;
     persistedQueries?: PersistedQueryOptions['cache'];

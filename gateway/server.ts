@@ -23,8 +23,9 @@ import { hashApiKey } from '../lib/meta/accounts.repo.ts';
 import { graphqlMetrics } from '../lib/observability/graphql-metrics.ts';
 import type { Readiness } from '../lib/observability/ops-routes.ts';
 import { createDemandControl } from './demand-control.ts';
+import { createLocalSubgraphSource } from './local-subgraph.ts';
 import { legacyJsonStatus } from './legacy-json-status.ts';
-import { serveGraphQL, type ServedGraphQL } from '../lib/graphql/serve.ts';
+import { serveGraphQL, type LocalExecutor, type ServedGraphQL } from '../lib/graphql/serve.ts';
 import { forbidden } from '../lib/graphql/errors.ts';
 import { queryingCaller, readApiKey } from '../lib/graphql/subgraph-context.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -58,6 +59,8 @@ export interface GatewayDeps {
   persistedQueries?: PersistedQueryOptions['cache'];
   /** What partner keys may run; without it every partner request is refused. */
   trustedDocuments?: TrustedDocuments;
+  /** Subgraphs served by this process, called without HTTP; the others are fetched. */
+  localSubgraphs?: Partial<Record<SubgraphName, LocalExecutor>>;
   /** Limits on documents, costs and rates; the defaults, kept in this process, when omitted. */
   demand?: { limits: DemandLimits; live: LiveStore };
 }
@@ -82,9 +85,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const url = Object.hasOwn(subgraphUrls, name)
       ? subgraphUrls[name as SubgraphName]
       : composedUrl;
+    const local = deps.localSubgraphs?.[name as SubgraphName];
     subgraphs.set(name, {
       url,
-      dataSource: createSubgraphDataSource({ name, url, fetcher: fetcher.fetcher, logger }),
+      dataSource: local
+        ? createLocalSubgraphSource(name, local)
+        : createSubgraphDataSource({ name, url, fetcher: fetcher.fetcher, logger }),
     });
   }
   const upstream = createUpstreamPool();

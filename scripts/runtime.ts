@@ -242,6 +242,10 @@ export async function startLoupe(
       ) as Record<SubgraphName, string>;
       const gateway = await startGateway(config, {
         subgraphUrls,
+        // Subgraphs in this process are called straight, without HTTP and JSON in between.
+        localSubgraphs: Object.fromEntries(
+          Object.entries(served).map(([name, s]) => [name, s.local]),
+        ),
         authenticate,
         tokens,
         // Registered documents, on Redis when configured, so every gateway replica knows them.

@@ -8,6 +8,7 @@ import {
   GraphQLError,
   type ExecutionArgs,
   type ExecutionResult,
+  type FormattedExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
@@ -61,9 +62,19 @@ export interface ServeOptions<TContext extends BaseContext> {
   ready?: Readiness;
 }
 
+/**
+ * Runs an operation on this server without HTTP, as if it had come with `headers`: what a gateway
+ * in the same process calls instead of fetching (gateway/local-subgraph.ts).
+ */
+export type LocalExecutor = (
+  request: { query: string; variables?: Record<string, unknown>; operationName?: string },
+  headers: Record<string, string>,
+) => Promise<FormattedExecutionResult>;
+
 export interface ServedGraphQL {
   url: string;
   server: Server;
+  local: LocalExecutor;
   /** Stops accepting, lets queries in flight finish until `until` (epoch ms), then stops. */
   close(until?: number): Promise<void>;
 }
@@ -181,9 +192,24 @@ export async function serveGraphQL<TContext extends BaseContext>(
   // Closed once; later calls wait for the same close.
   let closing: Promise<void> | undefined;
 
+  const local: LocalExecutor = async (request, headers) => {
+    let contextValue: TContext;
+    try {
+      // The context function reads only headers; a refusal there is the answer, as over HTTP.
+      contextValue = await context({ headers } as unknown as IncomingMessage);
+    } catch (error) {
+      if (error instanceof GraphQLError) return { errors: [error.toJSON()] };
+      throw error;
+    }
+    const response = await apollo.executeOperation(request, { contextValue });
+    if (response.body.kind !== 'single') throw new Error('incremental delivery is not served');
+    return response.body.singleResult;
+  };
+
   return {
     url: `http://${host}:${address.port}${path}`,
     server,
+    local,
     close(until) {
       closing ??= (async () => {
         // Subscriptions never end by themselves: their sockets close with 1001 Going Away.

@@ -1104,7 +1104,7 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
         /loupe_graphql_request_duration_seconds_bucket\{le="[^"]+",server="gateway",operation="MetricsProbe"\}/,
       );
       expect(text).toMatch(
-        /loupe_subgraph_fetch_duration_seconds_count\{subgraph="audience",status="200"\} [1-9]/,
+        /loupe_subgraph_fetch_duration_seconds_count\{subgraph="audience",status="(200|local)"\} [1-9]/,
       );
       expect(text).toMatch(/loupe_collector_events_total\{result="rejected"\} [1-9]/);
       expect(text).toMatch(/loupe_cache_lookups_total\{cache="api-keys",result="hit"\} [1-9]/);
