@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { PersistedQueryOptions } from '@apollo/server';
 import type { Authenticator } from '../lib/auth/caller.ts';
 import type { InternalTokens } from '../lib/auth/internal-token.ts';
+import type { JwtVerdict } from '../lib/auth/jwt.auth.ts';
 import type { LoupeConfig, SubgraphName } from '../lib/config.ts';
 import type { LocalExecutor, ServedGraphQL } from '../lib/graphql/serve.ts';
 import type { LiveStore } from '../lib/live/live.port.ts';
@@ -17,6 +18,7 @@ export async function startGateway(
   config: LoupeConfig,
   deps: {
     subgraphUrls: Record<SubgraphName, string>;
+    verifyJwt?: (token: string) => Promise<JwtVerdict>;
     /** Subgraphs this process serves, called without HTTP. */
     localSubgraphs?: Partial<Record<SubgraphName, LocalExecutor>>;
     authenticate: Authenticator;

@@ -26,7 +26,8 @@ import { createDemandControl } from './demand-control.ts';
 import { createLocalSubgraphSource } from './local-subgraph.ts';
 import { legacyJsonStatus } from './legacy-json-status.ts';
 import { serveGraphQL, type LocalExecutor, type ServedGraphQL } from '../lib/graphql/serve.ts';
-import { forbidden } from '../lib/graphql/errors.ts';
+import type { JwtVerdict } from '../lib/auth/jwt.auth.ts';
+import { forbidden, graphqlError } from '../lib/graphql/errors.ts';
 import { queryingCaller, readApiKey } from '../lib/graphql/subgraph-context.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createGatewayErrorFormatter } from './gateway-errors.ts';
@@ -59,6 +60,8 @@ export interface GatewayDeps {
   persistedQueries?: PersistedQueryOptions['cache'];
   /** What partner keys may run; without it every partner request is refused. */
   trustedDocuments?: TrustedDocuments;
+  /** Verifies front-end JWTs; without it a bearer token is refused. */
+  verifyJwt?: (token: string) => Promise<JwtVerdict>;
   /** Subgraphs served by this process, called without HTTP; the others are fetched. */
   localSubgraphs?: Partial<Record<SubgraphName, LocalExecutor>>;
   /** Limits on documents, costs and rates; the defaults, kept in this process, when omitted. */
@@ -97,7 +100,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const demand = deps.demand ?? { limits: defaultDemandLimits(), live: createMemoryLiveStore() };
   const forwarder = createSubscriptionForwarder({ supergraph, subgraphs, upstream, logger });
 
-  const verify = async (key: string | undefined): Promise<GatewayContext> => {
+  const verify = async (key: string | undefined, bearer?: string): Promise<GatewayContext> => {
+    if (bearer !== undefined && key === undefined) {
+      if (!deps.verifyJwt) {
+        throw graphqlError(
+          'UNAUTHENTICATED',
+          'this API takes no bearer tokens; send an API key in x-api-key',
+        );
+      }
+      const verdict = await deps.verifyJwt(bearer);
+      if ('refusal' in verdict) throw graphqlError('UNAUTHENTICATED', verdict.refusal);
+      return {
+        caller: verdict.caller,
+        internalToken: await tokens.sign(verdict.caller),
+        // Rates are counted per token subject, as they are per key.
+        keyId: `jwt:${hashApiKey(`${verdict.caller.orgId}\n${verdict.subject}`).slice(0, 32)}`,
+      };
+    }
     const caller = await queryingCaller(authenticate, key);
     return {
       caller,
@@ -109,7 +128,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const sockets = new WeakMap<IncomingMessage, GatewayContext>();
   const verifySocket = async (params: Record<string, unknown>, request: IncomingMessage) => {
     const fromParams = params['apiKey'];
-    const context = await verify(typeof fromParams === 'string' ? fromParams : readApiKey(request));
+    const bearer = bearerOf(params['authorization']) ?? readBearer(request);
+    const context = await verify(
+      typeof fromParams === 'string' ? fromParams : readApiKey(request),
+      bearer,
+    );
     if (context.caller.role === 'partner') {
       throw forbidden(
         'a partner key runs its published queries and mutations over HTTP; it cannot subscribe',
@@ -171,7 +194,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         limits: deps.limits ?? defaultLimits('gateway'),
         // Listening means apollo.start() loaded the supergraph; the stores are asked each time.
         ready: async () => ({ supergraph: 'ok', ...(ready ? await ready() : {}) }),
-        context: (req) => verify(readApiKey(req)),
+        context: (req) => verify(readApiKey(req), readBearer(req)),
         subscriptions: {
           schema: forwarder.schema,
           onConnect: async (params, request) => {
@@ -192,6 +215,17 @@ export function createGateway(deps: GatewayDeps): Gateway {
       };
     },
   };
+}
+
+/** The token of an `Authorization: Bearer …` header. */
+function readBearer(req: IncomingMessage): string | undefined {
+  return bearerOf(req.headers.authorization);
+}
+
+function bearerOf(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^Bearer\s+(\S{1,8192})$/i.exec(value.trim());
+  return match?.[1];
 }
 
 /** Stands in for trusted documents where the gateway was built without them. */

@@ -100,6 +100,11 @@ const envSchema = z.object({
    * a process running the gateway and every subgraph makes one up for itself.
    */
   LOUPE_INTERNAL_SECRET: z.string().min(32, 'at least 32 characters (256 bits)').optional(),
+  /** Verifies front-end JWTs (`Authorization: Bearer`): a JWKS file path or URL; unset, none. */
+  LOUPE_JWT_JWKS: z.string().min(1).optional(),
+  LOUPE_JWT_ISSUER: z.string().min(1).optional(),
+  LOUPE_JWT_AUDIENCE: z.string().min(1).optional(),
+  LOUPE_JWT_ORG_CLAIM: z.string().min(1).default('org'),
   LOUPE_DEMO: flag.default(true),
   LOUPE_DEMO_API_KEY: z.string().min(16).default('loupe_demo_0000000000000000'),
   LOUPE_DEMO_TRAFFIC: flag.default(true),
@@ -169,6 +174,8 @@ export interface LoupeConfig {
   ports: Record<ServerName, number>;
   subgraphUrls: Record<SubgraphName, string | undefined>;
   demo: { load: boolean; apiKey: string; traffic: boolean };
+  /** Front-end JWTs, when configured (lib/auth/jwt.auth.ts). */
+  jwt?: { jwks: string; issuer: string; audience: string; orgClaim: string };
   /** See `lib/auth/internal-token.ts`; unset, only a process serving gateway and subgraphs runs. */
   internalSecret?: string;
   /** Server adapters to use instead of the embedded engines; unset means embedded. */
@@ -231,6 +238,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         'which also covers the pipeline and the stores',
     );
   }
+  if (e.LOUPE_JWT_JWKS && (!e.LOUPE_JWT_ISSUER || !e.LOUPE_JWT_AUDIENCE)) {
+    throw new ConfigError(
+      'invalid configuration:\n  LOUPE_JWT_JWKS: needs LOUPE_JWT_ISSUER and LOUPE_JWT_AUDIENCE, which every token is checked against',
+    );
+  }
   const limits = (maxInFlight: number): ServerLimits => ({
     maxInFlight,
     // One more round of work may wait: enough to absorb a burst, too little to pile up.
@@ -261,6 +273,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       admin: e.LOUPE_ADMIN_URL,
     },
     ...(e.LOUPE_INTERNAL_SECRET !== undefined && { internalSecret: e.LOUPE_INTERNAL_SECRET }),
+    ...(e.LOUPE_JWT_JWKS && {
+      jwt: {
+        jwks: e.LOUPE_JWT_JWKS,
+        issuer: e.LOUPE_JWT_ISSUER!,
+        audience: e.LOUPE_JWT_AUDIENCE!,
+        orgClaim: e.LOUPE_JWT_ORG_CLAIM,
+      },
+    }),
     demo: {
       load: e.LOUPE_DEMO,
       apiKey: e.LOUPE_DEMO_API_KEY,

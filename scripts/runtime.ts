@@ -6,6 +6,7 @@ import { KeyvAdapter } from '@apollo/utils.keyvadapter';
 import { createApiKeyAuthenticator } from '../lib/auth/api-key.auth.ts';
 import type { Authenticator, Caller } from '../lib/auth/caller.ts';
 import { createInternalTokens } from '../lib/auth/internal-token.ts';
+import { createJwtVerifier } from '../lib/auth/jwt.auth.ts';
 import {
   ConfigError,
   PIPELINE_ROLES,
@@ -23,9 +24,11 @@ import {
   createApiKey,
   createOrganisation,
   ensureDemoOrganisation,
+  getOrganisation,
   listTrackedAccounts,
   upsertTrackedAccounts,
 } from '../lib/meta/accounts.repo.ts';
+import type { MetaQuery } from '../lib/meta/meta.port.ts';
 import { startGateway } from '../gateway/main.ts';
 import { createTrustedDocuments } from '../gateway/trusted-documents.ts';
 import { reportConsumerLag } from '../lib/observability/metrics.ts';
@@ -242,6 +245,7 @@ export async function startLoupe(
       ) as Record<SubgraphName, string>;
       const gateway = await startGateway(config, {
         subgraphUrls,
+        ...(config.jwt && { verifyJwt: jwtVerifier(config.jwt, meta) }),
         // Subgraphs in this process are called straight, without HTTP and JSON in between.
         localSubgraphs: Object.fromEntries(
           Object.entries(served).map(([name, s]) => [name, s.local]),
@@ -310,4 +314,25 @@ function internalSecret(config: LoupeConfig, services: ReadonlySet<ServiceName>)
     );
   }
   return randomBytes(32).toString('base64url');
+}
+
+/** The gateway's JWT check, organisations read from the meta store; a bad JWKS stops startup. */
+function jwtVerifier(settings: NonNullable<LoupeConfig['jwt']>, meta: MetaQuery) {
+  try {
+    // Organisations are looked up once per 30 s, as keys are: not once per request.
+    const known = new Map<string, { org: Promise<{ timeZone: string } | null>; until: number }>();
+    return createJwtVerifier(settings, (orgId) => {
+      const kept = known.get(orgId);
+      if (kept && kept.until > Date.now()) return kept.org;
+      if (known.size > 10_000) known.clear();
+      const org = getOrganisation(meta, orgId);
+      known.set(orgId, { org, until: Date.now() + 30_000 });
+      org.catch(() => known.delete(orgId));
+      return org;
+    });
+  } catch (error) {
+    throw new ConfigError(
+      `LOUPE_JWT_JWKS: cannot read the key set ${settings.jwks}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }
