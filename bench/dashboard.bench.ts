@@ -6,6 +6,7 @@
 // beside one client looping the same way: answers per second and latency percentiles.
 import { performance } from 'node:perf_hooks';
 import { dashboardDataDir, prepareDashboardData } from './support/dashboard-prepare.ts';
+import { DASHBOARD_QUERY } from './support/dashboard-query.ts';
 import { publishFigures, type Figure } from './support/figures.ts';
 import { createHttpClient, graphql, type HttpClient } from './support/http-client.ts';
 import { openLoadAgent, timedPost, type Outcome } from './support/open-load.ts';
@@ -41,32 +42,6 @@ const options = benchOptions(BENCH, {
 });
 const profile = benchFlag('profile');
 
-const DASHBOARD_QUERY = /* GraphQL */ `
-  query Dashboard($id: ID!, $from: DateTime!, $to: DateTime!) {
-    account(id: $id) {
-      id
-      metrics(range: { from: $from, to: $to }, granularity: DAY) {
-        live
-        timeZone
-        engagementRate {
-          total
-          points {
-            at
-            value
-          }
-        }
-        series {
-          metric
-          total
-          points {
-            at
-            value
-          }
-        }
-      }
-    }
-  }
-`;
 const TRIVIAL_QUERY = '{ accounts { id } }';
 
 interface DashboardData {

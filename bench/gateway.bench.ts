@@ -7,6 +7,7 @@
 // demand control, metrics); the plain one forwards one fixed signed caller.
 import { performance } from 'node:perf_hooks';
 import { dashboardDataDir, prepareDashboardData } from './support/dashboard-prepare.ts';
+import { DASHBOARD_QUERY } from './support/dashboard-query.ts';
 import { publishFigures, type Figure } from './support/figures.ts';
 import { openLoadAgent, timedPost, type Outcome } from './support/open-load.ts';
 import { benchOptions } from './support/options.ts';
@@ -32,32 +33,6 @@ const options = benchOptions(BENCH, {
   turns: { default: 3, doc: 'turns each gateway takes, alternating' },
   warmup: { default: 100, doc: 'requests sent to each gateway first and not measured' },
 });
-
-const DASHBOARD_QUERY = /* GraphQL */ `
-  query Dashboard($id: ID!, $from: DateTime!, $to: DateTime!) {
-    account(id: $id) {
-      id
-      metrics(range: { from: $from, to: $to }, granularity: DAY) {
-        timeZone
-        engagementRate {
-          total
-          points {
-            at
-            value
-          }
-        }
-        series {
-          metric
-          total
-          points {
-            at
-            value
-          }
-        }
-      }
-    }
-  }
-`;
 
 function body(): string {
   const to = Date.now();

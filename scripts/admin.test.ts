@@ -106,17 +106,8 @@ describe('npm run admin', () => {
     const dir = await mkdtemp(join(tmpdir(), 'loupe-admin-'));
     const org = await admin(dir, 'org', 'create', '--name', 'Agency', '--json');
     const { id: orgId } = JSON.parse(org.stdout) as { id: string };
-    const stray = await admin(
-      dir,
-      'key',
-      'create',
-      '--org',
-      orgId,
-      '--role',
-      'partner',
-      '--client',
-      'acme',
-    );
+    const partnerKey = ['key', 'create', '--org', orgId, '--role', 'partner', '--client', 'acme'];
+    const stray = await admin(dir, ...partnerKey);
     expect(stray.status).toBe(2);
     expect(stray.stderr).toMatch(/no partner client acme; register it first/);
 
@@ -190,17 +181,7 @@ describe('npm run admin', () => {
       [1, 1],
     ]);
 
-    const key = await admin(
-      dir,
-      'key',
-      'create',
-      '--org',
-      orgId,
-      '--role',
-      'partner',
-      '--client',
-      'acme',
-    );
+    const key = await admin(dir, ...partnerKey);
     expect(key.status, key.stderr).toBe(0);
     expect(
       (await admin(dir, 'client', 'mode', '--org', orgId, '--name', 'acme', '--mode', 'strict'))

@@ -1,12 +1,9 @@
 // Demand control through the running product's gateway (embedded stores), with limits small
 // enough to reach: every refusal is a 4xx with its code and reason before any subgraph works,
 // rates and budgets answer 429 with Retry-After, and every answer says what it cost.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadConfig, throwawayEnv } from '../lib/config.ts';
-import { startLoupe, type RunningLoupe } from '../scripts/runtime.ts';
+import type { RunningLoupe } from '../scripts/runtime.ts';
+import { startEmbeddedProduct } from './support/embedded-product.ts';
 
 const KEY = 'loupe_demand_key_0123456789';
 const BUDGET = 60;
@@ -44,20 +41,16 @@ async function ask(key: string, body: unknown): Promise<Answer> {
 const codeOf = (answer: Answer) => answer.body.errors?.[0]?.extensions?.['code'];
 
 beforeAll(async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'loupe-demand-'));
-  loupe = await startLoupe(
-    loadConfig({
-      ...throwawayEnv({ dataDir, apiKey: KEY, logLevel: 'warn' }),
-      LOUPE_MAX_DEPTH: '5',
-      LOUPE_MAX_ALIASES: '3',
-      LOUPE_MAX_ROOT_FIELDS: '4',
-      LOUPE_MAX_DIRECTIVES: '4',
-      LOUPE_MAX_TOKENS: '300',
-      LOUPE_MAX_OPERATION_COST: '40',
-      LOUPE_COST_BUDGET_PER_MINUTE: String(BUDGET),
-      LOUPE_KEY_REQUESTS_PER_MINUTE: String(KEY_RATE),
-    }),
-  );
+  loupe = await startEmbeddedProduct(KEY, {
+    LOUPE_MAX_DEPTH: '5',
+    LOUPE_MAX_ALIASES: '3',
+    LOUPE_MAX_ROOT_FIELDS: '4',
+    LOUPE_MAX_DIRECTIVES: '4',
+    LOUPE_MAX_TOKENS: '300',
+    LOUPE_MAX_OPERATION_COST: '40',
+    LOUPE_COST_BUDGET_PER_MINUTE: String(BUDGET),
+    LOUPE_KEY_REQUESTS_PER_MINUTE: String(KEY_RATE),
+  });
 }, 60_000);
 afterAll(async () => loupe?.close());
 

@@ -1,19 +1,15 @@
 // The gateway against graphql-http's audit of the GraphQL over HTTP specification: every MUST,
 // SHOULD and MAY it checks passes, on the running product's public door.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { auditServer } from 'graphql-http';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { loadConfig, throwawayEnv } from '../lib/config.ts';
-import { startLoupe, type RunningLoupe } from '../scripts/runtime.ts';
+import type { RunningLoupe } from '../scripts/runtime.ts';
+import { startEmbeddedProduct } from './support/embedded-product.ts';
 
 const KEY = 'loupe_audit_key_0123456789';
 let loupe: RunningLoupe;
 
 beforeAll(async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'loupe-http-audit-'));
-  loupe = await startLoupe(loadConfig(throwawayEnv({ dataDir, apiKey: KEY, logLevel: 'silent' })));
+  loupe = await startEmbeddedProduct(KEY);
 }, 60_000);
 afterAll(async () => loupe?.close());
 

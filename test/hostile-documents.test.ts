@@ -3,19 +3,15 @@
 // callers accept application/graphql-response+json, whose request errors are 4xx; a caller of
 // the legacy application/json gets 200 for a document that does not parse or validate, as GraphQL
 // over HTTP says it should (graphql-over-http.test.ts).
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { loadConfig, throwawayEnv } from '../lib/config.ts';
-import { startLoupe, type RunningLoupe } from '../scripts/runtime.ts';
+import type { RunningLoupe } from '../scripts/runtime.ts';
+import { startEmbeddedProduct } from './support/embedded-product.ts';
 
 const KEY = 'loupe_hostile_key_0123456789';
 let loupe: RunningLoupe;
 
 beforeAll(async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'loupe-hostile-'));
-  loupe = await startLoupe(loadConfig(throwawayEnv({ dataDir, apiKey: KEY, logLevel: 'silent' })));
+  loupe = await startEmbeddedProduct(KEY);
 }, 60_000);
 afterAll(async () => loupe?.close());
 

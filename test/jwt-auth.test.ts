@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadConfig, throwawayEnv } from '../lib/config.ts';
-import { startLoupe, type RunningLoupe } from '../scripts/runtime.ts';
+import type { RunningLoupe } from '../scripts/runtime.ts';
+import { startEmbeddedProduct } from './support/embedded-product.ts';
 
 const KEY = 'loupe_jwt_key_0123456789ab';
 const ISSUER = 'https://login.example.test/';
@@ -46,13 +46,10 @@ afterAll(() => jwksServer?.close());
 /** One product at a time: chDB opens one data directory per process. */
 function productWith(jwks: () => string, name: string): void {
   beforeAll(async () => {
-    loupe = await startLoupe(
-      loadConfig({
-        ...throwawayEnv({ dataDir: join(dir, name), apiKey: KEY, logLevel: 'silent' }),
-        LOUPE_JWT_JWKS: jwks(),
-        LOUPE_JWT_ISSUER: ISSUER,
-        LOUPE_JWT_AUDIENCE: AUDIENCE,
-      }),
+    loupe = await startEmbeddedProduct(
+      KEY,
+      { LOUPE_JWT_JWKS: jwks(), LOUPE_JWT_ISSUER: ISSUER, LOUPE_JWT_AUDIENCE: AUDIENCE },
+      join(dir, name),
     );
     orgId = (await loupe.createOrganisation('Token org')).orgId;
   }, 60_000);

@@ -52,6 +52,10 @@ function nameOf(field: string, value: string): string {
   return trimmed;
 }
 
+function noSuchClient(name: string) {
+  return graphqlError('NOT_FOUND', `no partner client ${JSON.stringify(name)}`);
+}
+
 /** The stored mode of a GraphQL ClientMode value (the schema admits only ENFORCE and AUDIT). */
 function modeOf(value: string): ClientMode {
   return value.toLowerCase() as ClientMode;
@@ -84,7 +88,7 @@ export function adminResolvers(deps: AdminResolverDeps) {
   };
   const clientOf = async (orgId: string, name: string): Promise<PartnerClient> => {
     const [client] = await listPartnerClients(meta, orgId, [name]);
-    if (!client) throw graphqlError('NOT_FOUND', `no partner client ${JSON.stringify(name)}`);
+    if (!client) throw noSuchClient(name);
     return client;
   };
   const changed = (orgId: string, name: string) => {
@@ -167,7 +171,7 @@ export function adminResolvers(deps: AdminResolverDeps) {
       ) {
         const org = adminOf(ctx, 'change partner clients');
         if (!(await setPartnerClientMode(meta, org, args.name, modeOf(args.mode)))) {
-          throw graphqlError('NOT_FOUND', `no partner client ${JSON.stringify(args.name)}`);
+          throw noSuchClient(args.name);
         }
         return changed(org, args.name);
       },
@@ -184,7 +188,7 @@ export function adminResolvers(deps: AdminResolverDeps) {
           throw badInput(`the manifest was not published: ${shown}${more}`);
         }
         if ((await publishManifest(meta, org, args.client, read.operations)) === null) {
-          throw graphqlError('NOT_FOUND', `no partner client ${JSON.stringify(args.client)}`);
+          throw noSuchClient(args.client);
         }
         return changed(org, args.client);
       },
