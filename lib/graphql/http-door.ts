@@ -84,6 +84,11 @@ export function createHttpDoor(server: Server, limits: ServerLimits, refuse: Ref
             return;
           }
           try {
+            // Work that never waits on I/O (an answer from caches) would run each request to its
+            // end before the next one is even read, so the backlog would wait in the socket
+            // buffers, unseen by admission and without a deadline: yielding once lets every
+            // request that has arrived take its place, or its 503, first.
+            await new Promise<void>((resolve) => setImmediate(resolve));
             await handle(controller.signal);
           } finally {
             release();
