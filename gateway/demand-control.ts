@@ -3,10 +3,16 @@
 // of operation-cost.ts against a maximum per operation, a request rate per key and a cost budget
 // per organisation, both over a sliding minute shared through the live store. Every answer says
 // what it cost in `extensions.cost`; `extensions: { costOnly: true }` asks the cost without
-// running anything or spending the budget.
+// running anything or spending the budget. A subscription is held to the same when it starts.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import {
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import type { DemandLimits } from '../lib/config.ts';
 import type { LiveStore } from '../lib/live/live.port.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -22,12 +28,17 @@ export interface CostReport {
   costOnly?: true;
 }
 
+export interface DemandControl {
+  plugin: ApolloServerPlugin<GatewayContext>;
+  admitSubscription(args: ExecutionArgs): Promise<ExecutionResult | undefined>;
+}
+
 export function createDemandControl(deps: {
   limits: DemandLimits;
   live: LiveStore;
   logger?: Logger;
   now?: () => number;
-}): ApolloServerPlugin<GatewayContext> {
+}): DemandControl {
   const { limits, live, logger } = deps;
   const clock = deps.now ? { now: deps.now } : {};
   const budget: SlidingWindow = createSlidingWindow({
@@ -45,7 +56,60 @@ export function createDemandControl(deps: {
     ...clock,
   });
 
-  return {
+  /**
+   * Measures an operation against every limit, then takes from the key's rate and the
+   * organisation's budget (unless only its cost is asked): the cost report, or a refusal thrown.
+   */
+  const admit = async (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | undefined,
+    variables: Record<string, unknown>,
+    context: GatewayContext,
+    costOnly: boolean,
+  ): Promise<CostReport | undefined> => {
+    const shape = measureOperation(schema, document, operationName, variables);
+    if (!shape) return undefined;
+    refuseShape(shape, limits);
+    const report: CostReport = { requested: shape.cost, maximum: limits.maxCost };
+    if (shape.cost > limits.maxCost) {
+      throw refusal(
+        400,
+        'MAX_COST_EXCEEDED',
+        `this operation costs ${shape.cost} points, more than the ${limits.maxCost} one operation may; ask for fewer items, a shorter range or a coarser granularity`,
+        { cost: report },
+      );
+    }
+    if (costOnly) return { ...report, costOnly: true };
+    const taken = await rate.take(context.keyId, 1);
+    if (!taken.ok) {
+      throw refusal(
+        429,
+        'RATE_LIMITED',
+        `this key sent more than ${rate.limit} requests in ${rate.windowSeconds} s; retry in ${taken.retryAfterSeconds} s`,
+        { rate: { limit: rate.limit, windowSeconds: rate.windowSeconds } },
+        taken.retryAfterSeconds,
+      );
+    }
+    const spent = await budget.take(context.caller.orgId, shape.cost);
+    report.budget = {
+      limit: budget.limit,
+      remaining: spent.remaining,
+      windowSeconds: budget.windowSeconds,
+    };
+    if (!spent.ok) {
+      throw refusal(
+        429,
+        'BUDGET_EXCEEDED',
+        `this operation costs ${shape.cost} points and the organisation has ${spent.remaining} of its ${budget.limit} per ${budget.windowSeconds} s left; retry in ${spent.retryAfterSeconds} s`,
+        { cost: report },
+        spent.retryAfterSeconds,
+      );
+    }
+    return report;
+  };
+
+  const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ request }) {
       let report: CostReport | undefined;
       const costOnly = request.extensions?.['costOnly'] === true;
@@ -62,47 +126,20 @@ export function createDemandControl(deps: {
               {},
             );
           }
-          const name = request.operationName;
-          const shape = measureOperation(schema, document, name, request.variables ?? {});
-          if (!shape) return;
-          refuseShape(shape, limits);
-          report = { requested: shape.cost, maximum: limits.maxCost };
-          if (shape.cost > limits.maxCost) {
-            throw refusal(
-              400,
-              'MAX_COST_EXCEEDED',
-              `this operation costs ${shape.cost} points, more than the ${limits.maxCost} one operation may; ask for fewer items, a shorter range or a coarser granularity`,
-              { cost: report },
+          try {
+            report = await admit(
+              schema,
+              document,
+              request.operationName,
+              request.variables ?? {},
+              contextValue,
+              costOnly,
             );
-          }
-          if (costOnly) {
-            report.costOnly = true;
-            return;
-          }
-          const taken = await rate.take(contextValue.keyId, 1);
-          if (!taken.ok) {
-            throw refusal(
-              429,
-              'RATE_LIMITED',
-              `this key sent more than ${rate.limit} requests in ${rate.windowSeconds} s; retry in ${taken.retryAfterSeconds} s`,
-              { rate: { limit: rate.limit, windowSeconds: rate.windowSeconds } },
-              taken.retryAfterSeconds,
-            );
-          }
-          const spent = await budget.take(contextValue.caller.orgId, shape.cost);
-          report.budget = {
-            limit: budget.limit,
-            remaining: spent.remaining,
-            windowSeconds: budget.windowSeconds,
-          };
-          if (!spent.ok) {
-            throw refusal(
-              429,
-              'BUDGET_EXCEEDED',
-              `this operation costs ${shape.cost} points and the organisation has ${spent.remaining} of its ${budget.limit} per ${budget.windowSeconds} s left; retry in ${spent.retryAfterSeconds} s`,
-              { cost: report },
-              spent.retryAfterSeconds,
-            );
+          } catch (error) {
+            // The refusal of a cost or a budget still says what was asked.
+            const cost = (error as GraphQLError).extensions?.['cost'] as CostReport | undefined;
+            if (cost) report = cost;
+            throw error;
           }
         },
         async responseForOperation() {
@@ -118,6 +155,27 @@ export function createDemandControl(deps: {
           result.extensions = { ...result.extensions, cost: report };
         },
       };
+    },
+  };
+
+  return {
+    plugin,
+    /** Holds a subscription to the same limits when it starts; a refusal is its error result. */
+    async admitSubscription(args: ExecutionArgs): Promise<ExecutionResult | undefined> {
+      try {
+        await admit(
+          args.schema,
+          args.document,
+          args.operationName ?? undefined,
+          (args.variableValues as Record<string, unknown> | undefined) ?? {},
+          args.contextValue as GatewayContext,
+          false,
+        );
+        return undefined;
+      } catch (error) {
+        if (error instanceof GraphQLError) return { errors: [error] };
+        throw error;
+      }
     },
   };
 }

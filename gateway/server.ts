@@ -99,6 +99,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const upstream = createUpstreamPool();
   const demand = deps.demand ?? { limits: defaultDemandLimits(), live: createMemoryLiveStore() };
   const forwarder = createSubscriptionForwarder({ supergraph, subgraphs, upstream, logger });
+  const demandControl = createDemandControl({ ...demand, ...(logger && { logger }) });
 
   const verify = async (key: string | undefined, bearer?: string): Promise<GatewayContext> => {
     if (bearer !== undefined && key === undefined) {
@@ -177,7 +178,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         parseOptions: { maxTokens: demand.limits.maxTokens },
         plugins: [
           deps.trustedDocuments?.plugin ?? noPartners,
-          createDemandControl({ ...demand, ...(logger && { logger }) }),
+          demandControl.plugin,
           graphqlMetrics<GatewayContext>('gateway'),
           legacyJsonStatus<GatewayContext>(),
           subscriptionsOverWebSocketOnly,
@@ -202,7 +203,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
             return true;
           },
           context: async (params, request) => sockets.get(request) ?? verifySocket(params, request),
-          subscribe: forwarder.subscribe,
+          subscribe: async (args) =>
+            (await demandControl.admitSubscription(args)) ?? forwarder.subscribe(args),
         },
       });
       return {

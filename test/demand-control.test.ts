@@ -1,7 +1,9 @@
 // Demand control through the running product's gateway (embedded stores), with limits small
 // enough to reach: every refusal is a 4xx with its code and reason before any subgraph works,
 // rates and budgets answer 429 with Retry-After, and every answer says what it cost.
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
 import type { RunningLoupe } from '../scripts/runtime.ts';
 import { startEmbeddedProduct } from './support/embedded-product.ts';
 
@@ -152,5 +154,35 @@ describe('budgets and rates', () => {
     const last = answers.at(-1)!;
     expect([last.status, codeOf(last)]).toEqual([429, 'RATE_LIMITED']);
     expect(Number(last.retryAfter)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('subscriptions', () => {
+  test('a subscription is held to the same limits when it starts', async () => {
+    const client = createClient({
+      url: loupe.urls.gateway!.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { apiKey: KEY },
+      retryAttempts: 0,
+    });
+    type Errors = { message: string; extensions?: { code?: string } }[];
+    // The refusal comes as the subscription's one result, with no data, and then it completes.
+    const refused = new Promise<Errors | undefined>((resolve) => {
+      client.subscribe(
+        {
+          query:
+            'subscription { metricTicks(accountIds: ["a"]) { account { posts { nodes { account { id } } } } } }',
+        },
+        {
+          next: (result) => resolve(result.errors as Errors | undefined),
+          error: (error) => resolve(error as Errors),
+          complete: () => resolve(undefined),
+        },
+      );
+    });
+    const errors = await refused;
+    await client.dispose();
+    expect(errors?.[0]?.extensions?.code).toBe('MAX_DEPTH_EXCEEDED');
+    expect(errors?.[0]?.message).toMatch(/at most 5 may/);
   });
 });
