@@ -8,6 +8,7 @@ import type { LocalExecutor } from '../lib/graphql/serve.ts';
 import { subgraphFetchDuration } from '../lib/observability/metrics.ts';
 import { currentRequestId, REQUEST_ID_HEADER } from '../lib/observability/request-id.ts';
 import { requestSignal } from '../lib/graphql/request-signal.ts';
+import { inSpan, SpanKind } from '../lib/observability/tracing.ts';
 import type { GatewayContext } from './subgraph-data-source.ts';
 
 export function createLocalSubgraphSource(
@@ -24,13 +25,15 @@ export function createLocalSubgraphSource(
       if (requestId) headers[REQUEST_ID_HEADER] = requestId;
       const stop = subgraphFetchDuration.startTimer({ subgraph: name, status: 'local' });
       try {
-        return await execute(
-          {
-            query: request.query ?? '',
-            ...(request.variables && { variables: request.variables }),
-            ...(request.operationName && { operationName: request.operationName }),
-          },
-          headers,
+        return await inSpan(`subgraph ${name} (local)`, SpanKind.INTERNAL, {}, () =>
+          execute(
+            {
+              query: request.query ?? '',
+              ...(request.variables && { variables: request.variables }),
+              ...(request.operationName && { operationName: request.operationName }),
+            },
+            headers,
+          ),
         );
       } finally {
         stop();

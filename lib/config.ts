@@ -105,6 +105,8 @@ const envSchema = z.object({
   LOUPE_JWT_ISSUER: z.string().min(1).optional(),
   LOUPE_JWT_AUDIENCE: z.string().min(1).optional(),
   LOUPE_JWT_ORG_CLAIM: z.string().min(1).default('org'),
+  /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; unset, no traces. */
+  LOUPE_OTLP_TRACES_URL: z.url().optional(),
   LOUPE_DEMO: flag.default(true),
   LOUPE_DEMO_API_KEY: z.string().min(16).default('loupe_demo_0000000000000000'),
   LOUPE_DEMO_TRAFFIC: flag.default(true),
@@ -174,6 +176,8 @@ export interface LoupeConfig {
   ports: Record<ServerName, number>;
   subgraphUrls: Record<SubgraphName, string | undefined>;
   demo: { load: boolean; apiKey: string; traffic: boolean };
+  /** Where OpenTelemetry traces go (lib/observability/tracing.ts); unset, nowhere. */
+  tracesUrl?: string;
   /** Front-end JWTs, when configured (lib/auth/jwt.auth.ts). */
   jwt?: { jwks: string; issuer: string; audience: string; orgClaim: string };
   /** See `lib/auth/internal-token.ts`; unset, only a process serving gateway and subgraphs runs. */
@@ -273,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       admin: e.LOUPE_ADMIN_URL,
     },
     ...(e.LOUPE_INTERNAL_SECRET !== undefined && { internalSecret: e.LOUPE_INTERNAL_SECRET }),
+    ...(e.LOUPE_OTLP_TRACES_URL && { tracesUrl: e.LOUPE_OTLP_TRACES_URL }),
     ...(e.LOUPE_JWT_JWKS && {
       jwt: {
         jwks: e.LOUPE_JWT_JWKS,

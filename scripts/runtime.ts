@@ -33,10 +33,11 @@ import { startGateway } from '../gateway/main.ts';
 import { createTrustedDocuments } from '../gateway/trusted-documents.ts';
 import { reportConsumerLag } from '../lib/observability/metrics.ts';
 import { readinessOf } from '../lib/observability/ops-routes.ts';
+import { startTracing, traced } from '../lib/observability/tracing.ts';
 import { EVENTS_TOPIC } from '../ingest/pipeline/topics.ts';
 import { loadApiSchema } from '../schema/api-schema.ts';
 import { createClosers } from './closers.ts';
-import { openStores } from './stores.ts';
+import { openStores, type Stores } from './stores.ts';
 import { textStage } from './text-stage.ts';
 import type { Platform } from '../schema/event-envelope.ts';
 import { serveCollector, type ServedCollector } from '../ingest/collector/collector.server.ts';
@@ -115,8 +116,15 @@ export async function startLoupe(
   };
 
   try {
-    const stores = await openStores(config, logger);
-    closers.add(() => stores.close());
+    if (config.tracesUrl) {
+      // Added first, so it closes last: the spans of the shutdown are sent too.
+      const tracing = startTracing({ url: config.tracesUrl, serviceName: 'loupe' });
+      closers.add(() => tracing.shutdown());
+    }
+    const opened = await openStores(config, logger);
+    closers.add(() => opened.close());
+    // With tracing on, every store call is a span of the request that made it.
+    const stores = config.tracesUrl ? tracedStores(opened) : opened;
     const { olap, meta, bus, live, search } = stores;
     await ensureDemoOrganisation(meta, config.demo.apiKey);
 
@@ -335,4 +343,14 @@ function jwtVerifier(settings: NonNullable<LoupeConfig['jwt']>, meta: MetaQuery)
       `LOUPE_JWT_JWKS: cannot read the key set ${settings.jwks}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+}
+
+function tracedStores(stores: Stores): Stores {
+  return {
+    ...stores,
+    olap: traced(stores.olap, 'olap'),
+    meta: traced(stores.meta, 'meta'),
+    live: traced(stores.live, 'live'),
+    search: traced(stores.search, 'search'),
+  };
 }

@@ -5,6 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ServerLimits } from '../config.ts';
 import { createAdmission, type Admission } from './admission.ts';
 import { REQUEST_ID_HEADER, requestIdOf, withRequestId } from '../observability/request-id.ts';
+import { inSpan, SpanKind, withIncomingTrace } from '../observability/tracing.ts';
 import { graphqlError, type ErrorCode } from './errors.ts';
 
 /** Writes a refusal or a failure in the service's own error shape. */
@@ -50,55 +51,76 @@ export function createHttpDoor(server: Server, limits: ServerLimits, refuse: Ref
     else refuse(res, 'OVERLOADED', 'the service is at capacity; retry after a second');
   };
 
+  const admitted = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    handle: (signal: AbortSignal) => Promise<void>,
+  ): Promise<void> => {
+    // Keep-alive callers learn to reconnect elsewhere instead of reusing a closing server.
+    if (draining) res.setHeader('connection', 'close');
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) {
+        controller.abort(graphqlError('CANCELLED', 'the caller closed the connection'));
+      }
+    };
+    res.once('close', onClose);
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          graphqlError(
+            'DEADLINE_EXCEEDED',
+            `the request was not answered within ${limits.deadlineMs} ms`,
+          ),
+        ),
+      limits.deadlineMs,
+    );
+    try {
+      const release = draining ? undefined : await admission.enter(controller.signal);
+      if (!release) {
+        // Unread bodies would otherwise stall keep-alive connections.
+        req.resume();
+        if (!res.destroyed && !res.headersSent) refuseNow(res);
+        return;
+      }
+      try {
+        // Work that never waits on I/O (an answer from caches) would run each request to its
+        // end before the next one is even read, so the backlog would wait in the socket
+        // buffers, unseen by admission and without a deadline: yielding once lets every
+        // request that has arrived take its place, or its 503, first.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await handle(controller.signal);
+      } finally {
+        release();
+      }
+    } finally {
+      clearTimeout(timer);
+      res.off('close', onClose);
+      if (draining) server.closeIdleConnections();
+    }
+  };
+
   return {
     serve(req, res, handle) {
       // Every answer names its request, and so do its log lines and subgraph calls.
       const requestId = requestIdOf(req);
       res.setHeader(REQUEST_ID_HEADER, requestId);
-      return withRequestId(requestId, async () => {
-        // Keep-alive callers learn to reconnect elsewhere instead of reusing a closing server.
-        if (draining) res.setHeader('connection', 'close');
-        const controller = new AbortController();
-        const onClose = () => {
-          if (!res.writableFinished) {
-            controller.abort(graphqlError('CANCELLED', 'the caller closed the connection'));
-          }
-        };
-        res.once('close', onClose);
-        const timer = setTimeout(
-          () =>
-            controller.abort(
-              graphqlError(
-                'DEADLINE_EXCEEDED',
-                `the request was not answered within ${limits.deadlineMs} ms`,
-              ),
-            ),
-          limits.deadlineMs,
-        );
-        try {
-          const release = draining ? undefined : await admission.enter(controller.signal);
-          if (!release) {
-            // Unread bodies would otherwise stall keep-alive connections.
-            req.resume();
-            if (!res.destroyed && !res.headersSent) refuseNow(res);
-            return;
-          }
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      // A server span per request, joining the caller's trace when it sends `traceparent`.
+      const attributes = {
+        'http.request.method': req.method ?? 'GET',
+        'url.path': path,
+        'loupe.request_id': requestId,
+      };
+      return withIncomingTrace(req.headers, () =>
+        inSpan(`${req.method ?? 'GET'} ${path}`, SpanKind.SERVER, attributes, async (span) => {
           try {
-            // Work that never waits on I/O (an answer from caches) would run each request to its
-            // end before the next one is even read, so the backlog would wait in the socket
-            // buffers, unseen by admission and without a deadline: yielding once lets every
-            // request that has arrived take its place, or its 503, first.
-            await new Promise<void>((resolve) => setImmediate(resolve));
-            await handle(controller.signal);
+            await withRequestId(requestId, () => admitted(req, res, handle));
           } finally {
-            release();
+            span.setAttribute('http.response.status_code', res.statusCode);
           }
-        } finally {
-          clearTimeout(timer);
-          res.off('close', onClose);
-          if (draining) server.closeIdleConnections();
-        }
-      });
+        }),
+      );
     },
     get draining() {
       return draining;
