@@ -12,6 +12,8 @@ import type { Logger } from '../lib/logger.ts';
 import type { Readiness } from '../lib/observability/ops-routes.ts';
 import { SUPERGRAPH_PATH } from '../schema/compose.ts';
 import { createGateway } from './server.ts';
+
+const README_PATH = new URL('../README.md', import.meta.url);
 import type { TrustedDocuments } from './trusted-documents.ts';
 
 export async function startGateway(
@@ -33,8 +35,11 @@ export async function startGateway(
   },
 ): Promise<ServedGraphQL> {
   const supergraphSdl = await readFile(SUPERGRAPH_PATH, 'utf8');
+  // The explorer opens with the README's queries; a deployment without the README has none.
+  const readme = await readFile(README_PATH, 'utf8').catch(() => '');
   const gateway = createGateway({
     ...deps,
+    explorerReadme: readme,
     supergraphSdl,
     limits: config.serving.limits.gateway,
     demand: { limits: config.demand, live: deps.live },

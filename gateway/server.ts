@@ -23,6 +23,7 @@ import { hashApiKey } from '../lib/meta/accounts.repo.ts';
 import { graphqlMetrics } from '../lib/observability/graphql-metrics.ts';
 import type { Readiness } from '../lib/observability/ops-routes.ts';
 import { createDemandControl } from './demand-control.ts';
+import { createExplorer } from './explorer.ts';
 import { createLocalSubgraphSource } from './local-subgraph.ts';
 import { legacyJsonStatus } from './legacy-json-status.ts';
 import { serveGraphQL, type LocalExecutor, type ServedGraphQL } from '../lib/graphql/serve.ts';
@@ -64,6 +65,8 @@ export interface GatewayDeps {
   verifyJwt?: (token: string) => Promise<JwtVerdict>;
   /** Subgraphs served by this process, called without HTTP; the others are fetched. */
   localSubgraphs?: Partial<Record<SubgraphName, LocalExecutor>>;
+  /** The README whose queries the explorer at /explorer opens with; no explorer when absent. */
+  explorerReadme?: string;
   /** Limits on documents, costs and rates; the defaults, kept in this process, when omitted. */
   demand?: { limits: DemandLimits; live: LiveStore };
 }
@@ -193,6 +196,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         host,
         port,
         limits: deps.limits ?? defaultLimits('gateway'),
+        ...(deps.explorerReadme !== undefined && { routes: createExplorer(deps.explorerReadme) }),
         // Listening means apollo.start() loaded the supergraph; the stores are asked each time.
         ready: async () => ({ supergraph: 'ok', ...(ready ? await ready() : {}) }),
         context: (req) => verify(readApiKey(req), readBearer(req)),

@@ -60,6 +60,8 @@ export interface ServeOptions<TContext extends BaseContext> {
   limits?: ServerLimits;
   /** What GET /ready checks; without it, ready whenever it is not draining. */
   ready?: Readiness;
+  /** More routes beside `path` (the gateway's explorer); true when it answered. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /**
@@ -139,6 +141,7 @@ export async function serveGraphQL<TContext extends BaseContext>(
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== path) {
+      if (options.routes?.(req, res)) return;
       void serveOpsRoute(req, res, { draining: door.draining, ready: options.ready }).then(
         (served) => {
           if (!served) notFound(req, res, path);

@@ -10,6 +10,11 @@ function aptInstall(name: string, pkg: string, binary: string): void {
   run('apt-get', ['install', '-y', '--no-install-recommends', pkg]);
 }
 
+/** The browser the explorer's test drives (playwright-core with Debian's build): installed, not run. */
+export function ensureChromium(): void {
+  aptInstall('chromium', 'chromium', 'chromium');
+}
+
 export function redisService(): Service {
   const dir = serviceDir('redis');
   const pidFile = join(dir, 'redis.pid');

@@ -3,7 +3,7 @@
 // (cached), started, and recorded, so `down` stops only what `up` started. State, data and logs
 // live under `.loupe/services/`.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { postgresService, redisService } from './debian.ts';
+import { ensureChromium, postgresService, redisService } from './debian.ts';
 import { elasticsearchService } from './elasticsearch.ts';
 import { kafkaService } from './kafka.ts';
 import {
@@ -74,21 +74,26 @@ async function status(service: Service): Promise<void> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const nodes = kafkaNodes(args);
-  const [command = 'status', ...names] = args.filter(
+  const [command = 'status', ...asked] = args.filter(
     (a, i) => !a.startsWith('--kafka-nodes') && args[i - 1] !== '--kafka-nodes',
   );
   const actions: Record<string, (s: Service) => Promise<void>> = { up, down, status };
   const action = actions[command];
   mkdirSync(STATE_DIR, { recursive: true });
   const services = [postgresService(), redisService(), elasticsearchService(), kafkaService(nodes)];
+  // Chromium is no server: `up` installs it when missing (the explorer test drives it).
+  const wantsChromium = asked.length === 0 || asked.includes('chromium');
+  const names = asked.filter((n) => n !== 'chromium');
   const unknown = names.filter((n) => !services.some((s) => s.name === n));
   if (!action || unknown.length > 0) {
     console.error(
-      `usage: npm run services -- up|down|status [${services.map((s) => s.name).join('|')} …] [--kafka-nodes N]` +
+      `usage: npm run services -- up|down|status [${[...services.map((s) => s.name), 'chromium'].join('|')} …] [--kafka-nodes N]` +
         (unknown.length > 0 ? `\nunknown service: ${unknown.join(', ')}` : ''),
     );
     process.exit(2);
   }
+  if (command === 'up' && wantsChromium) ensureChromium();
+  if (asked.length > 0 && names.length === 0) return; // only chromium was asked for
   const chosen = names.length > 0 ? services.filter((s) => names.includes(s.name)) : services;
   // `down` goes in reverse, so a server is stopped after those that may depend on it.
   for (const service of command === 'down' ? [...chosen].reverse() : chosen) await action(service);
