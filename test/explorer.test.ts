@@ -71,3 +71,46 @@ test('a query run in the explorer shows its answer, with nothing loaded from els
   expect(foreign).toEqual([]);
   await page.close();
 }, 90_000);
+
+test('a subscription run in the explorer shows the ticks of events posted meanwhile', async () => {
+  const page = await browser.newPage();
+  const origin = new URL(loupe.urls.gateway!).origin;
+  await page.goto(`${origin}/explorer`);
+  await page.fill('#api-key', KEY);
+  await page.dispatchEvent('#api-key', 'change');
+  await page.locator('.graphiql-query-editor .CodeMirror').first().waitFor({ timeout: 30_000 });
+  await page.evaluate(
+    `document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue('subscription { metricTicks(accountIds: ["explorer-acct"]) { metric delta } }')`,
+  );
+  await page.click('.graphiql-execute-button');
+  const result = page.locator('.result-window');
+  // Posts until a tick shows: the socket opens and subscribes a moment after the click.
+  await expect
+    .poll(
+      async () => {
+        await fetch(`${loupe.urls.ingest}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+          body: JSON.stringify({
+            events: [
+              {
+                id: `explorer-${Date.now()}-${Math.random()}`,
+                type: 'engagement',
+                platform: 'tiktok',
+                accountId: 'explorer-acct',
+                metric: 'views',
+                mode: 'delta',
+                value: 7,
+                occurredAt: new Date().toISOString(),
+              },
+            ],
+          }),
+        });
+        return (await result.textContent()) ?? '';
+      },
+      { timeout: 30_000, interval: 500 },
+    )
+    .toContain('"delta": 7');
+  expect((await result.textContent()) ?? '').toContain('"VIEWS"');
+  await page.close();
+}, 90_000);
