@@ -111,7 +111,12 @@ function page(tabs: readonly ExplorerTab[]): string {
     const url = new URL('/graphql', location.href).href;
     if (ws) ws.dispose();
     ws = graphqlWs.createClient({ url: url.replace(/^http/, 'ws'), connectionParams: { apiKey }, lazy: true });
-    const fetcher = GraphiQL.createFetcher({ url, headers: { 'x-api-key': apiKey }, wsClient: ws });
+    const http = GraphiQL.createFetcher({ url, headers: { 'x-api-key': apiKey } });
+    // The transport follows the text sent: a subscription always goes over graphql-ws.
+    const fetcher = (params, options) =>
+      params.query.trimStart().startsWith('subscription')
+        ? ws.iterate({ query: params.query, variables: params.variables, operationName: params.operationName || undefined })
+        : http(params, options);
     root.render(React.createElement(GraphiQL, { key: apiKey, fetcher, defaultTabs: examples }));
   }
   input.addEventListener('change', render);

@@ -82,6 +82,7 @@ test('a subscription run in the explorer shows the ticks of events posted meanwh
   await page.evaluate(
     `document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue('subscription { metricTicks(accountIds: ["explorer-acct"]) { metric delta } }')`,
   );
+  await page.waitForTimeout(300); // GraphiQL takes the editor's text on its next render
   await page.click('.graphiql-execute-button');
   const result = page.locator('.result-window');
   // Posts until a tick shows: the socket opens and subscribes a moment after the click.
