@@ -3,6 +3,7 @@
 // end-to-end tests and benchmarks start the product through it too.
 import { randomBytes } from 'node:crypto';
 import { KeyvAdapter } from '@apollo/utils.keyvadapter';
+import type { Keyv } from 'keyv';
 import { createApiKeyAuthenticator } from '../lib/auth/api-key.auth.ts';
 import type { Authenticator, Caller } from '../lib/auth/caller.ts';
 import { createInternalTokens } from '../lib/auth/internal-token.ts';
@@ -253,7 +254,9 @@ export async function startLoupe(
       ) as Record<SubgraphName, string>;
       const gateway = await startGateway(config, {
         subgraphUrls,
-        ...(config.jwt && { verifyJwt: jwtVerifier(config.jwt, meta) }),
+        ...(config.jwt && {
+          verifyJwt: jwtVerifier(config.jwt, meta, stores.cache('jwt-organisations', 30_000)),
+        }),
         // Subgraphs in this process are called straight, without HTTP and JSON in between.
         localSubgraphs: Object.fromEntries(
           Object.entries(served).map(([name, s]) => [name, s.local]),
@@ -324,18 +327,21 @@ function internalSecret(config: LoupeConfig, services: ReadonlySet<ServiceName>)
   return randomBytes(32).toString('base64url');
 }
 
-/** The gateway's JWT check, organisations read from the meta store; a bad JWKS stops startup. */
-function jwtVerifier(settings: NonNullable<LoupeConfig['jwt']>, meta: MetaQuery) {
+/**
+ * The gateway's JWT check: organisations read from the meta store through the cache port (once
+ * per 30 s, as keys are, not once per request); a bad JWKS stops startup.
+ */
+function jwtVerifier(
+  settings: NonNullable<LoupeConfig['jwt']>,
+  meta: MetaQuery,
+  cache: Keyv<{ timeZone: string }>,
+) {
   try {
-    // Organisations are looked up once per 30 s, as keys are: not once per request.
-    const known = new Map<string, { org: Promise<{ timeZone: string } | null>; until: number }>();
-    return createJwtVerifier(settings, (orgId) => {
-      const kept = known.get(orgId);
-      if (kept && kept.until > Date.now()) return kept.org;
-      if (known.size > 10_000) known.clear();
-      const org = getOrganisation(meta, orgId);
-      known.set(orgId, { org, until: Date.now() + 30_000 });
-      org.catch(() => known.delete(orgId));
+    return createJwtVerifier(settings, async (orgId) => {
+      const kept = await cache.get(orgId).catch(() => undefined);
+      if (kept) return kept;
+      const org = await getOrganisation(meta, orgId);
+      if (org) await cache.set(orgId, { timeZone: org.timeZone }).catch(() => undefined);
       return org;
     });
   } catch (error) {
