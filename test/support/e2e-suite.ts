@@ -1020,6 +1020,42 @@ export function e2eSuite(servers: () => Promise<Record<string, string>>): void {
       );
     });
 
+    test("another organisation's admin sees none of a client and cannot publish, restore or change it", async () => {
+      const { apiKey: owner } = await loupe.createOrganisation('Owning org');
+      const { apiKey: stranger } = await loupe.createOrganisation('Stranger org');
+      await admin(owner, REGISTER, { n: 'shared-name', m: 'ENFORCE' });
+      await admin(owner, PUBLISH, { c: 'shared-name', m: manifest(ACCOUNTS) });
+      const seen = await admin<{ partnerClients: unknown[]; apiKeys: { id: string }[] }>(
+        stranger,
+        '{ partnerClients { name } apiKeys { id } }',
+      );
+      expect(seen.partnerClients).toEqual([]);
+      const ownerKeys = await admin<{ apiKeys: { id: string }[] }>(owner, '{ apiKeys { id } }');
+      expect(seen.apiKeys.map((k) => k.id)).not.toEqual(
+        expect.arrayContaining(ownerKeys.apiKeys.map((k) => k.id)),
+      );
+      const publish = await graphql(stranger, PUBLISH, {
+        c: 'shared-name',
+        m: manifest(ORGANISATION),
+      });
+      const restore = await graphql(
+        stranger,
+        'mutation { restoreManifest(client: "shared-name", version: 1) { activeVersion } }',
+      );
+      const mode = await graphql(
+        stranger,
+        'mutation { setPartnerClientMode(name: "shared-name", mode: AUDIT) { mode } }',
+      );
+      for (const reply of [publish, restore, mode]) {
+        expect(reply.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      }
+      const after = await admin<{ partnerClients: { mode: string; activeVersion: number }[] }>(
+        owner,
+        '{ partnerClients { mode activeVersion } }',
+      );
+      expect(after.partnerClients).toEqual([{ mode: 'ENFORCE', activeVersion: 1 }]);
+    });
+
     test('a manifest that does not hold up is refused with every reason, and nothing is published', async () => {
       const { apiKey: owner } = await loupe.createOrganisation('Bad manifest org');
       await admin(owner, REGISTER, { n: 'acme', m: 'ENFORCE' });
