@@ -1,6 +1,7 @@
 // The one place that reads the environment. Entry points call `loadConfig()` once and pass
 // the typed result down; nothing else touches process.env.
 import { z } from 'zod';
+import { parseTokenKeys, type TokenKey } from './secrets/token-cipher.ts';
 
 /** What listens on a port: the gateway, the collector (`ingest`) and each subgraph. */
 export const SERVERS = [
@@ -28,8 +29,11 @@ export const SUBGRAPHS: readonly SubgraphName[] = [
 export const PIPELINE_ROLES = ['olap-sink', 'speed-layer', 'text-pipeline'] as const;
 export type PipelineRole = (typeof PIPELINE_ROLES)[number];
 
-/** Everything a process can run: `ingest` is the collector, the rest are named for themselves. */
-export const SERVICES = [...SERVERS, ...PIPELINE_ROLES] as const;
+/**
+ * Everything a process can run: `ingest` is the collector (with the webhook receivers),
+ * `connectors` the poll manager; the rest are named for themselves.
+ */
+export const SERVICES = [...SERVERS, ...PIPELINE_ROLES, 'connectors'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /**
@@ -107,7 +111,56 @@ const envSchema = z.object({
   LOUPE_JWT_ORG_CLAIM: z.string().min(1).default('org'),
   /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; unset, no traces. */
   LOUPE_OTLP_TRACES_URL: z.url().optional(),
+  /**
+   * Seal platform tokens at rest: `id:base64-32-bytes[,id:base64…]`, the first sealing, all
+   * opening (rotation). Unset, an embedded run keeps a key of its own in the data directory.
+   */
+  LOUPE_TOKEN_KEYS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      try {
+        return parseTokenKeys(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Seed 000: real-time accounts every minute, standard ones every 15 minutes. */
+  LOUPE_POLL_REALTIME_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  LOUPE_POLL_STANDARD_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** Polls one connectors process runs at once. */
+  LOUPE_CONNECTOR_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** A poll's claim on its connection, renewed while it runs; a dead replica's lapses after it. */
+  LOUPE_CONNECTOR_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  /** Every platform call, headers and body, within this. */
+  LOUPE_CONNECTOR_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  /** The platforms' API roots; tests and the demo point them at the fakes. */
+  LOUPE_FACEBOOK_GRAPH_URL: z.url().default('https://graph.facebook.com'),
+  LOUPE_INSTAGRAM_GRAPH_URL: z.url().default('https://graph.instagram.com'),
+  LOUPE_X_API_URL: z.url().default('https://api.x.com'),
+  LOUPE_TIKTOK_API_URL: z.url().default('https://open.tiktokapis.com'),
+  /** The Meta app (Facebook Pages and Instagram): token exchange, and webhook signatures. */
+  LOUPE_META_APP_ID: z.string().min(1).optional(),
+  LOUPE_META_APP_SECRET: z.string().min(1).optional(),
+  /** What Meta's webhook verification GET must present (set in the App Dashboard). */
+  LOUPE_META_VERIFY_TOKEN: z.string().min(1).optional(),
+  /** The X app: OAuth 2.0 client (token refresh), and the consumer secret webhooks are signed with. */
+  LOUPE_X_CLIENT_ID: z.string().min(1).optional(),
+  LOUPE_X_CLIENT_SECRET: z.string().min(1).optional(),
+  LOUPE_X_CONSUMER_SECRET: z.string().min(1).optional(),
+  /** The TikTok app: token refresh, and the secret webhooks are signed with. */
+  LOUPE_TIKTOK_CLIENT_KEY: z.string().min(1).optional(),
+  LOUPE_TIKTOK_CLIENT_SECRET: z.string().min(1).optional(),
+  /** TikTok documents no tolerance for its signature's timestamp; older deliveries are refused. */
+  LOUPE_TIKTOK_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   LOUPE_DEMO: flag.default(true),
+  /**
+   * Where the demo's data comes from: `events`, posted to the collector; or `connectors`, the
+   * four connectors polling local fakes of the platforms, with signed webhooks.
+   */
+  LOUPE_DEMO_SOURCE: z.enum(['events', 'connectors']).default('events'),
   LOUPE_DEMO_API_KEY: z.string().min(16).default('loupe_demo_0000000000000000'),
   LOUPE_DEMO_TRAFFIC: flag.default(true),
   LOUPE_LOG_LEVEL: z
@@ -175,7 +228,9 @@ export interface LoupeConfig {
   dataDir: string;
   ports: Record<ServerName, number>;
   subgraphUrls: Record<SubgraphName, string | undefined>;
-  demo: { load: boolean; apiKey: string; traffic: boolean };
+  demo: { load: boolean; apiKey: string; traffic: boolean; source: 'events' | 'connectors' };
+  /** The connectors role and the webhook receivers (ingest/connectors, ingest/webhooks). */
+  connectors: ConnectorsConfig;
   /** Where OpenTelemetry traces go (lib/observability/tracing.ts); unset, nowhere. */
   tracesUrl?: string;
   /** Front-end JWTs, when configured (lib/auth/jwt.auth.ts). */
@@ -206,6 +261,26 @@ export interface LoupeConfig {
   audience: { minBucket: number };
   /** See `gateway/demand-control.ts`. */
   demand: DemandLimits;
+}
+
+export interface ConnectorsConfig {
+  /** Unset: embedded runs keep a key of their own (scripts/token-key.ts); server runs refuse. */
+  tokenKeys?: TokenKey[];
+  pollSeconds: { realtime: number; standard: number };
+  concurrency: number;
+  leaseMs: number;
+  timeoutMs: number;
+  facebook: { baseUrl: string; appId?: string; appSecret?: string };
+  instagram: { baseUrl: string; appId?: string; appSecret?: string };
+  x: { baseUrl: string; clientId?: string; clientSecret?: string };
+  tiktok: { baseUrl: string; clientKey?: string; clientSecret?: string };
+  webhooks: {
+    metaAppSecret?: string;
+    metaVerifyToken?: string;
+    xConsumerSecret?: string;
+    tiktokClientSecret?: string;
+    tiktokToleranceMs: number;
+  };
 }
 
 export interface DemandLimits {
@@ -290,6 +365,44 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       load: e.LOUPE_DEMO,
       apiKey: e.LOUPE_DEMO_API_KEY,
       traffic: e.LOUPE_DEMO_TRAFFIC,
+      source: e.LOUPE_DEMO_SOURCE,
+    },
+    connectors: {
+      ...(e.LOUPE_TOKEN_KEYS && { tokenKeys: e.LOUPE_TOKEN_KEYS }),
+      pollSeconds: {
+        realtime: e.LOUPE_POLL_REALTIME_SECONDS,
+        standard: e.LOUPE_POLL_STANDARD_SECONDS,
+      },
+      concurrency: e.LOUPE_CONNECTOR_CONCURRENCY,
+      leaseMs: e.LOUPE_CONNECTOR_LEASE_MS,
+      timeoutMs: e.LOUPE_CONNECTOR_TIMEOUT_MS,
+      facebook: {
+        baseUrl: e.LOUPE_FACEBOOK_GRAPH_URL,
+        appId: e.LOUPE_META_APP_ID,
+        appSecret: e.LOUPE_META_APP_SECRET,
+      },
+      instagram: {
+        baseUrl: e.LOUPE_INSTAGRAM_GRAPH_URL,
+        appId: e.LOUPE_META_APP_ID,
+        appSecret: e.LOUPE_META_APP_SECRET,
+      },
+      x: {
+        baseUrl: e.LOUPE_X_API_URL,
+        clientId: e.LOUPE_X_CLIENT_ID,
+        clientSecret: e.LOUPE_X_CLIENT_SECRET,
+      },
+      tiktok: {
+        baseUrl: e.LOUPE_TIKTOK_API_URL,
+        clientKey: e.LOUPE_TIKTOK_CLIENT_KEY,
+        clientSecret: e.LOUPE_TIKTOK_CLIENT_SECRET,
+      },
+      webhooks: {
+        metaAppSecret: e.LOUPE_META_APP_SECRET,
+        metaVerifyToken: e.LOUPE_META_VERIFY_TOKEN,
+        xConsumerSecret: e.LOUPE_X_CONSUMER_SECRET,
+        tiktokClientSecret: e.LOUPE_TIKTOK_CLIENT_SECRET,
+        tiktokToleranceMs: e.LOUPE_TIKTOK_WEBHOOK_TOLERANCE_SECONDS * 1000,
+      },
     },
     servers: {
       redisUrl: e.LOUPE_REDIS_URL,

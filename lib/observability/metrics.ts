@@ -44,6 +44,27 @@ export const collectorEvents = new Counter({
   registers: [registry],
 });
 
+export const connectorPolls = new Counter({
+  name: 'loupe_connector_polls_total',
+  help: 'Polls of connected accounts, by platform and outcome (ok, rate-limited, revoked, failed, lease-lost)',
+  labelNames: ['platform', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const connectorCalls = new Counter({
+  name: 'loupe_connector_calls_total',
+  help: "Calls to the platforms' APIs, by platform and what came of them (sent, throttled, retried, refreshed)",
+  labelNames: ['platform', 'kind'] as const,
+  registers: [registry],
+});
+
+export const webhookDeliveries = new Counter({
+  name: 'loupe_webhook_deliveries_total',
+  help: 'Webhook deliveries received, by platform and HTTP status answered',
+  labelNames: ['platform', 'status'] as const,
+  registers: [registry],
+});
+
 export interface LagRow {
   group: string;
   partition: number;
