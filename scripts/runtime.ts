@@ -38,6 +38,7 @@ import { startTracing, traced } from '../lib/observability/tracing.ts';
 import { EVENTS_TOPIC } from '../ingest/pipeline/topics.ts';
 import { loadApiSchema } from '../schema/api-schema.ts';
 import { createClosers } from './closers.ts';
+import { tokenCipherOf } from './token-key.ts';
 import { openStores, type Stores } from './stores.ts';
 import { textStage } from './text-stage.ts';
 import type { Platform } from '../schema/event-envelope.ts';
@@ -83,7 +84,7 @@ export async function startLoupe(
   const roles = PIPELINE_ROLES.filter((role) => services.has(role));
   if (!config.servers.kafkaBrokers) {
     // The in-process bus reaches only this process: its producers and consumers must share it.
-    const ingestRoles = ['ingest', ...PIPELINE_ROLES] as const;
+    const ingestRoles = ['ingest', 'connectors', ...PIPELINE_ROLES] as const;
     const here = ingestRoles.filter((r) => services.has(r));
     if (here.length > 0 && here.length < ingestRoles.length) {
       throw new ConfigError(
@@ -128,6 +129,7 @@ export async function startLoupe(
     const stores = config.tracesUrl ? tracedStores(opened) : opened;
     const { olap, meta, bus, live, search } = stores;
     await ensureDemoOrganisation(meta, config.demo.apiKey);
+    const cipher = await tokenCipherOf(config);
 
     // What GET /ready asks on every door of this process: each store answers a trivial call.
     const ready = readinessOf({
@@ -233,6 +235,7 @@ export async function startLoupe(
           apiSchema: await loadApiSchema(),
           forgetKeys,
           forgetClient: (orgId, client) => trustedDocuments.forget(orgId, client),
+          connections: { cipher, pollSeconds: config.connectors.pollSeconds },
         }),
     };
     for (const name of SUBGRAPHS) {

@@ -13,6 +13,16 @@ const PRIVATE_EXTENSIONS = ['stacktrace', 'serviceName', 'response', 'exception'
 
 export type InternalErrorSink = (error: unknown) => void;
 
+/**
+ * graphql-js echoes a variable it cannot coerce, whole: a connectAccount input with one bad field
+ * would come back with its access token. The reason stays; the value is not shown.
+ */
+const ECHOED_VARIABLE = /^(Variable "\$[^"]+" got invalid value ).*?((?: at "[^"]*")?; )/s;
+
+function withoutEchoedValues(message: string): string {
+  return message.replace(ECHOED_VARIABLE, '$1(not shown)$2');
+}
+
 /** Masks one formatted error; `original` is what `onInternal` receives when it is masked. */
 export function maskFormattedError(
   formatted: GraphQLFormattedError,
@@ -23,7 +33,11 @@ export function maskFormattedError(
   for (const key of PRIVATE_EXTENSIONS) delete extensions[key];
   const code = extensions['code'];
   if (typeof code === 'string' && code !== INTERNAL) {
-    return { ...formatted, extensions: { ...extensions, code } };
+    return {
+      ...formatted,
+      message: withoutEchoedValues(formatted.message),
+      extensions: { ...extensions, code },
+    };
   }
   // Apollo fills a missing code in as INTERNAL_SERVER_ERROR before formatting; the original tells.
   if (isRequestError(original)) {

@@ -27,6 +27,7 @@ import {
 import { readManifest } from '../../lib/graphql/trusted-manifest.ts';
 import type { GraphQLSchema } from 'graphql';
 import { isTimeZone } from '../../lib/time/zoned-buckets.ts';
+import { connectionResolvers, type ConnectionResolverDeps } from './connections.resolvers.ts';
 
 const MAX_NAME = 200;
 
@@ -70,6 +71,8 @@ async function organisation(meta: MetaStore, orgId: string) {
 
 export interface AdminResolverDeps {
   meta: MetaStore;
+  /** Connected accounts (connections.resolvers.ts). */
+  connections: Omit<ConnectionResolverDeps, 'meta'>;
   /** The API schema partner manifests are validated against. */
   apiSchema: GraphQLSchema;
   /** Drops what the gateway in this process remembers of a client's manifest and mode. */
@@ -91,6 +94,7 @@ export function adminResolvers(deps: AdminResolverDeps) {
     if (!client) throw noSuchClient(name);
     return client;
   };
+  const connections = connectionResolvers({ meta, ...deps.connections });
   const changed = (orgId: string, name: string) => {
     deps.forgetClient?.(orgId, name);
     return clientOf(orgId, name);
@@ -105,7 +109,10 @@ export function adminResolvers(deps: AdminResolverDeps) {
       unknownOperations: (client: PartnerClient, _: unknown, ctx: SubgraphContext) =>
         listUnknownOperations(meta, ctx.caller.orgId, client.name),
     },
+    Account: connections.Account,
+    Connection: connections.Connection,
     Query: {
+      ...connections.Query,
       organisation: (_: unknown, __: unknown, ctx: SubgraphContext) =>
         organisation(meta, ctx.caller.orgId),
       async apiKeys(_: unknown, args: { includeRevoked: boolean }, ctx: SubgraphContext) {
@@ -116,6 +123,7 @@ export function adminResolvers(deps: AdminResolverDeps) {
         listPartnerClients(meta, adminOf(ctx, 'list partner clients')),
     },
     Mutation: {
+      ...connections.Mutation,
       async createApiKey(_: unknown, args: { input: CreateApiKeyInput }, ctx: SubgraphContext) {
         const org = adminOf(ctx, 'create keys');
         const { role } = args.input;

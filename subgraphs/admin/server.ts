@@ -11,6 +11,7 @@ export interface AdminDeps {
   apiSchema: GraphQLSchema;
   forgetKeys?: AdminResolverDeps['forgetKeys'];
   forgetClient?: AdminResolverDeps['forgetClient'];
+  connections: AdminResolverDeps['connections'];
   /** Verifies the caller the gateway signed. */
   tokens: InternalTokens;
   /** Where masked internal errors are reported; stderr when absent. */
@@ -23,6 +24,7 @@ export function createAdminSubgraph(deps: AdminDeps): SubgraphServer {
     resolvers: adminResolvers({
       meta: deps.meta,
       apiSchema: deps.apiSchema,
+      connections: deps.connections,
       ...(deps.forgetKeys && { forgetKeys: deps.forgetKeys }),
       ...(deps.forgetClient && { forgetClient: deps.forgetClient }),
     }),
