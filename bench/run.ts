@@ -22,6 +22,7 @@ const BENCHES: Record<string, BenchEntry> = {
   overload: { file: 'overload.bench.ts' },
   posts: { file: 'posts.bench.ts' },
   gateway: { file: 'gateway.bench.ts' },
+  webhooks: { file: 'webhooks.bench.ts' },
 };
 
 let busBaseline = NaN;
