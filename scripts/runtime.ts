@@ -39,6 +39,12 @@ import { EVENTS_TOPIC } from '../ingest/pipeline/topics.ts';
 import { loadApiSchema } from '../schema/api-schema.ts';
 import { createClosers } from './closers.ts';
 import { tokenCipherOf } from './token-key.ts';
+import { createWebhookHandler } from '../ingest/webhooks/webhooks.handler.ts';
+import {
+  connectionsOfPlatformAccount,
+  markRevoked,
+  pollPlatformAccountSoon,
+} from '../lib/meta/connections.repo.ts';
 import { openStores, type Stores } from './stores.ts';
 import { textStage } from './text-stage.ts';
 import type { Platform } from '../schema/event-envelope.ts';
@@ -205,6 +211,20 @@ export async function startLoupe(
         limits: config.serving.limits.ingest,
         onAccounts: (orgId, accounts) => trackAccounts(orgId, accounts),
         ready,
+        // The platforms' pushes arrive on the same door, under /webhooks/….
+        routes: createWebhookHandler({
+          bus,
+          secrets: config.connectors.webhooks,
+          tiktokToleranceMs: config.connectors.webhooks.tiktokToleranceMs,
+          resolve: (platform, id) => connectionsOfPlatformAccount(meta, platform, id),
+          onRevoked: async (platform, id, reason) => {
+            await markRevoked(meta, platform, id, reason);
+          },
+          onActivity: async (platform, id) => {
+            await pollPlatformAccountSoon(meta, platform, id, new Date());
+          },
+          logger: logger.child({ component: 'webhooks' }),
+        }),
       });
       const door = collector;
       closers.add(() => door.close(drainUntil));

@@ -237,10 +237,25 @@ export interface ServedCollector {
   close(until?: number): Promise<void>;
 }
 
+/** Other ingest routes served on the same door (the webhook receivers): true when answered. */
+export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
 export async function serveCollector(
-  deps: CollectorDeps & { host: string; port: number; limits?: ServerLimits; ready?: Readiness },
+  deps: CollectorDeps & {
+    host: string;
+    port: number;
+    limits?: ServerLimits;
+    ready?: Readiness;
+    routes?: ExtraRoutes;
+  },
 ): Promise<ServedCollector> {
-  const handler = createCollectorHandler(deps);
+  const collect = createCollectorHandler(deps);
+  const { routes } = deps;
+  const handler = routes
+    ? async (req: IncomingMessage, res: ServerResponse) => {
+        if (!(await routes(req, res))) await collect(req, res);
+      }
+    : collect;
   const server = createServer();
   // Bounded batches in flight, 503 with Retry-After beyond; a publish once begun is waited for.
   const door = createHttpDoor(server, deps.limits ?? defaultLimits('ingest'), (res, _, message) => {

@@ -106,6 +106,17 @@ const call = (c: ReturnType<typeof client>['c']) =>
     endpoint: 'GET /2/things',
   });
 
+/** The ConnectorError a call ended with; fails the test when it did not end with one. */
+async function refusal(pending: Promise<unknown>): Promise<ConnectorError> {
+  const error = await pending.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof ConnectorError))
+    throw new Error(`expected a ConnectorError, got ${String(error)}`);
+  return error;
+}
+
 describe('platform client', () => {
   it('sends the token in a header, never in the URL, and answers the JSON body', async () => {
     const { c } = client();
@@ -134,19 +145,18 @@ describe('platform client', () => {
   it('treats a refreshed token refused again as a grant that is gone', async () => {
     script = [() => ({ status: 401 }), () => ({ status: 401 })];
     const { c } = client();
-    const error = await call(c).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConnectorError);
-    expect((error as ConnectorError).kind).toBe('revoked');
+    const error = await refusal(call(c));
+    expect(error.kind).toBe('revoked');
   });
 
   it('does not retry a revoked grant or another refusal', async () => {
     script = [() => ({ status: 403 })];
-    const revoked = await call(client().c).catch((e: unknown) => e as ConnectorError);
+    const revoked = await refusal(call(client().c));
     expect(revoked.kind).toBe('revoked');
     expect(seen).toHaveLength(1);
     seen.length = 0;
     script = [() => ({ status: 404 })];
-    const failed = await call(client().c).catch((e: unknown) => e as ConnectorError);
+    const failed = await refusal(call(client().c));
     expect([failed.kind, failed.message]).toEqual(['failed', 'GET /2/things: HTTP 404']);
     expect(seen).toHaveLength(1);
   });
@@ -168,7 +178,7 @@ describe('platform client', () => {
       () => ({ status: 500 }),
       () => ({ status: 200 }),
     ];
-    const error = await call(client().c).catch((e: unknown) => e as ConnectorError);
+    const error = await refusal(call(client().c));
     expect(error.kind).toBe('failed');
     expect(error.message).toMatch(/after 3 tries/);
     expect(seen).toHaveLength(3);
@@ -204,7 +214,7 @@ describe('platform client', () => {
   it('ends with rate-limited, and until when, rather than wait longer than it may', async () => {
     const until = Date.now() + 3_600_000;
     script = [() => ({ status: 429, headers: { 'x-reset': String(until) } })];
-    const error = await call(client().c).catch((e: unknown) => e as ConnectorError);
+    const error = await refusal(call(client().c));
     expect(error.kind).toBe('rate-limited');
     expect(error.until).toBeGreaterThanOrEqual(until - 5);
     expect(seen).toHaveLength(1);
