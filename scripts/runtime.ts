@@ -39,6 +39,9 @@ import { EVENTS_TOPIC } from '../ingest/pipeline/topics.ts';
 import { loadApiSchema } from '../schema/api-schema.ts';
 import { createClosers } from './closers.ts';
 import { tokenCipherOf } from './token-key.ts';
+import { connectorPlatforms } from './connector-platforms.ts';
+import { startConnectorManager, type ConnectorManager } from '../ingest/connectors/manager.ts';
+import { DEFAULT_CLIENT_SETTINGS } from '../ingest/connectors/platform-client.ts';
 import { createWebhookHandler } from '../ingest/webhooks/webhooks.handler.ts';
 import {
   connectionsOfPlatformAccount,
@@ -65,6 +68,8 @@ export interface RunningLoupe {
   hasData(apiKey: string): Promise<boolean>;
   /** The caller a key stands for, as the gateway verifies it; null when unknown or revoked. */
   authenticate(apiKey: string): Promise<Caller | null>;
+  /** The connector manager of this process, when it runs the connectors role. */
+  connectors?: ConnectorManager;
   /** Resolves once the pipeline has processed everything accepted so far. */
   caughtUp(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -230,6 +235,31 @@ export async function startLoupe(
       closers.add(() => door.close(drainUntil));
     }
 
+    let connectors: ConnectorManager | undefined;
+    if (services.has('connectors')) {
+      if (!cipher) {
+        throw new ConfigError(
+          'the connectors role keeps platform tokens: set LOUPE_TOKEN_KEYS ' +
+            '(id:base64 of 32 random bytes), the same in every process sharing the meta store',
+        );
+      }
+      const manager = startConnectorManager({
+        meta,
+        bus,
+        cipher,
+        platforms: connectorPlatforms(config.connectors),
+        logger: logger.child({ component: 'connectors' }),
+        settings: {
+          concurrency: config.connectors.concurrency,
+          leaseMs: config.connectors.leaseMs,
+          client: { ...DEFAULT_CLIENT_SETTINGS, timeoutMs: config.connectors.timeoutMs },
+        },
+      });
+      connectors = manager;
+      // Closed before the pipeline: what its polls published is then waited for like the rest.
+      closers.add(() => manager.close());
+    }
+
     // What partner keys may run; the admin subgraph here tells it at once of a change.
     const trustedDocuments = createTrustedDocuments({ meta, logger });
     const served: Partial<Record<SubgraphName, ServedGraphQL>> = {};
@@ -317,6 +347,7 @@ export async function startLoupe(
         return { orgId, apiKey };
       },
       authenticate,
+      ...(connectors && { connectors }),
       async hasData(apiKey) {
         const caller = await authenticate(apiKey);
         return caller !== null && (await listTrackedAccounts(meta, caller.orgId)).length > 0;

@@ -41,6 +41,11 @@ export interface PlatformBinding {
   connector: Connector;
 }
 
+/** Per platform its binding, or why this deployment cannot poll it (the connection shows why). */
+export type PlatformBindings = Partial<
+  Record<SocialPlatform, PlatformBinding | { missing: string }>
+>;
+
 export interface ManagerSettings {
   /** Polls run at once by this replica. */
   concurrency: number;
@@ -65,7 +70,7 @@ export interface ManagerDeps {
   meta: MetaStore;
   bus: Bus;
   cipher: TokenCipher;
-  platforms: Partial<Record<SocialPlatform, PlatformBinding>>;
+  platforms: PlatformBindings;
   logger: Logger;
   settings?: Partial<ManagerSettings>;
   /** This replica's name in leases; random by default. */
@@ -116,14 +121,14 @@ export function startConnectorManager(deps: ManagerDeps): ConnectorManager {
       accountId: claimed.accountId,
       platform: claimed.platform,
     });
-    if (!binding) {
+    if (!binding || 'missing' in binding) {
       await finishPoll(
         meta,
         owner,
         key,
         {
           kind: 'failed',
-          error: `no ${claimed.platform} connector is configured in this deployment`,
+          error: binding?.missing ?? `no ${claimed.platform} connector in this deployment`,
           retryAt: new Date(now() + claimed.pollIntervalSeconds * 1000),
         },
         [],
