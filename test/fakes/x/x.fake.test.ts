@@ -1,8 +1,12 @@
 // The fake itself, checked against the documentation: its answers have the keys and types of the
 // examples PLATFORMS.md part B quotes (documented-examples.json), and it behaves as part B says.
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_X_CLIENT, startXFake, type XFake, type XFakeOptions } from './x.fake.ts';
+import { createWebhookSender, tweetCreateEnvelope } from './x-webhooks.ts';
 
 interface Documented {
   body?: unknown;
@@ -394,5 +398,57 @@ describe('X fake: seeded data', () => {
     expect(a.truth(ids[0]!)).not.toEqual(a.truth(ids[1]!));
     const ordered = a.truth(one).posts.map((p) => p.createdAt);
     expect(ordered).toEqual([...ordered].sort((x, y) => y - x));
+  });
+});
+
+describe('X fake: Account Activity webhooks', () => {
+  it('passes a CRC, signs deliveries with the consumer secret and tries again after a failure', async () => {
+    const secret = 'consumer-secret';
+    const received: { for_user_id: string; tweet_create_events: { created_at: string }[] }[] = [];
+    let posts = 0;
+    const receiver = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://receiver');
+      const crc = url.searchParams.get('crc_token');
+      if (req.method === 'GET' && crc) {
+        const token = createHmac('sha256', secret).update(crc).digest('base64');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ response_token: `sha256=${token}` }));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const expected = Buffer.from(
+          `sha256=${createHmac('sha256', secret).update(raw).digest('base64')}`,
+        );
+        const given = Buffer.from(String(req.headers['x-twitter-webhooks-signature']));
+        const valid = given.length === expected.length && timingSafeEqual(given, expected);
+        posts += 1;
+        if (valid && posts > 1)
+          received.push(JSON.parse(raw.toString('utf8')) as (typeof received)[number]);
+        res.writeHead(valid ? (posts > 1 ? 200 : 503) : 401);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/x`;
+      const { fake, user } = await start();
+      const sender = createWebhookSender({ consumerSecret: secret, attemptDelaysMs: [0, 10, 10] });
+      expect(await sender.checkCrc(url)).toBe(true);
+      expect(await createWebhookSender({ consumerSecret: 'other' }).checkCrc(url)).toBe(false);
+      const post = fake.truth(user.id).posts[0]!;
+      const delivery = await sender.deliver(url, tweetCreateEnvelope(user.id, post, user));
+      expect(delivery).toEqual({ url, attempts: 2, status: 200, delivered: true });
+      expect(received).toHaveLength(1);
+      expect(received[0]!.for_user_id).toBe(user.id);
+      expect(received[0]!.tweet_create_events[0]!.created_at).toMatch(
+        /^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} \+0000 \d{4}$/,
+      );
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 });
