@@ -319,20 +319,24 @@ describe('X', () => {
     expect(await res.json()).toEqual({ response_token: `sha256=${expected}` });
   });
 
-  test('posts, replies and likes reach every connection of the account', async () => {
+  test('posts and replies reach every connection of the account; likes make a poll due instead', async () => {
     await start();
     expect((await post('/webhooks/x', aaa, signX(aaa))).json).toMatchObject({ published: 4 });
-    expect((await post('/webhooks/x', likes, signX(likes))).json).toMatchObject({ published: 2 });
+    // The like is not published: the account's counters are its polls' lifetime totals.
+    expect((await post('/webhooks/x', likes, signX(likes))).json).toMatchObject({
+      published: 0,
+      activity: 1,
+    });
+    expect(activity).toEqual(['x:42']);
     const envelopes = await drained();
     const forA = envelopes.filter((e) => e.orgId === 'org-a').map((e) => e.event);
-    expect(envelopes.filter((e) => e.orgId === 'org-b')).toHaveLength(3);
+    expect(envelopes.filter((e) => e.orgId === 'org-b')).toHaveLength(2);
     expect(forA.map((e) => [e.id, e.type, e.accountId])).toEqual([
       [eventIdOf('x', 'post', '9001', 'published'), 'post', 'acct-x'],
       [eventIdOf('x', 'comment', '9002'), 'comment', 'acct-x'],
-      [eventIdOf('x', 'favorite', 'fav-1'), 'engagement', 'acct-x'],
     ]);
     expect(forA[1]).toMatchObject({ kind: 'comment', postId: postIdOf('x', '9001') });
-    expect(forA[2]).toMatchObject({ metric: 'likes', mode: 'delta', value: 1 });
+    expect(envelopes.some((e) => e.event.type === 'engagement')).toBe(false);
   });
 
   test('forged, missing and replayed deliveries', async () => {
@@ -343,13 +347,14 @@ describe('X', () => {
     });
     expect(forged.status).toBe(403);
     expect(await drained()).toEqual([]);
-    await post('/webhooks/x', likes, signX(likes));
-    await post('/webhooks/x', likes, signX(likes));
+    await post('/webhooks/x', aaa, signX(aaa));
+    await post('/webhooks/x', aaa, signX(aaa));
     const ids = (await drained()).filter((e) => e.orgId === 'org-a').map((e) => e.event.id);
-    expect(ids).toEqual([eventIdOf('x', 'favorite', 'fav-1'), eventIdOf('x', 'favorite', 'fav-1')]);
+    const once = [eventIdOf('x', 'post', '9001', 'published'), eventIdOf('x', 'comment', '9002')];
+    expect(ids).toEqual([...once, ...once]);
   });
 
-  test('XAA likes and revocations', async () => {
+  test('XAA likes make a poll due; revocations revoke', async () => {
     await start();
     const like = JSON.stringify({
       data: {
@@ -362,16 +367,13 @@ describe('X', () => {
     const revoke = JSON.stringify({
       data: { event_uuid: 'uuid-2', event_type: 'oauth.revoke', filter: { user_id: '42' } },
     });
-    expect((await post('/webhooks/x', like, signX(like))).status).toBe(200);
-    expect((await post('/webhooks/x', revoke, signX(revoke))).json).toMatchObject({ revoked: 1 });
-    const [envelope] = await drained();
-    expect(envelope?.event).toMatchObject({
-      id: eventIdOf('x', 'like', 'uuid-1'),
-      postId: postIdOf('x', '9001'),
-      metric: 'likes',
-      value: 1,
-      occurredAt: '2026-06-01T11:58:00.000Z',
+    expect((await post('/webhooks/x', like, signX(like))).json).toMatchObject({
+      published: 0,
+      activity: 1,
     });
+    expect((await post('/webhooks/x', revoke, signX(revoke))).json).toMatchObject({ revoked: 1 });
+    expect(await drained()).toEqual([]);
+    expect(activity).toEqual(['x:42']);
     expect(revoked).toEqual(['x:42:the user revoked the app (oauth.revoke)']);
   });
 });

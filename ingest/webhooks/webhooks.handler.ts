@@ -211,6 +211,31 @@ export function createWebhookHandler(deps: WebhookDeps) {
 const keyOf = (ref: AccountRef) => `${ref.platform}\u0000${ref.platformAccountId}`;
 
 /** Files a delivery's events under their connections, publishes them, passes the signals on. */
+/**
+ * A connected account's counters come from its polls, as lifetime totals, and a post's lifetime is
+ * its deltas plus its latest total: a webhook's +1 beside them would count the same like twice
+ * once the next poll's total includes it. So a delivery's counter changes are not published; they
+ * make a poll of the account due now instead, which reads them as totals.
+ */
+function pollsCountCounters(n: Normalised): Normalised {
+  const counters = n.events.filter((e) => e.event.type === 'engagement');
+  if (counters.length === 0) return n;
+  return {
+    ...n,
+    events: n.events.filter((e) => e.event.type !== 'engagement'),
+    activity: [
+      ...n.activity,
+      ...counters.map(({ platform, platformAccountId }) => ({ platform, platformAccountId })),
+    ],
+    skipped: [
+      ...n.skipped,
+      ...counters.map(
+        (c) => `${c.event.id}: a counter change; the poll made due reads it as a total`,
+      ),
+    ],
+  };
+}
+
 function createSettler(deps: WebhookDeps, logger: Logger) {
   const { bus, resolve, onRevoked, onActivity } = deps;
 
@@ -224,7 +249,8 @@ function createSettler(deps: WebhookDeps, logger: Logger) {
     return new Map(found);
   }
 
-  return async (name: string, n: Normalised, receivedAt: number): Promise<DeliveryAnswer> => {
+  return async (name: string, read: Normalised, receivedAt: number): Promise<DeliveryAnswer> => {
+    const n = pollsCountCounters(read);
     let connections: Map<string, Connection[]>;
     try {
       connections = await connectionsOf([...n.events, ...n.revoked, ...n.activity]);
