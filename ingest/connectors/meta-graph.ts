@@ -302,6 +302,8 @@ export interface MetaPollSettings {
   insightsHorizonDays: number;
   /** Most days of account insights one poll reads. */
   insightDaysPerPoll: number;
+  /** Most pages of posts one poll reads; a longer pass goes on in the next poll. */
+  maxPagesPerPoll: number;
 }
 
 export const DEFAULT_META_POLL: MetaPollSettings = {
@@ -310,6 +312,7 @@ export const DEFAULT_META_POLL: MetaPollSettings = {
   horizonMs: 90 * DAY,
   insightsHorizonDays: 28,
   insightDaysPerPoll: 14,
+  maxPagesPerPoll: 40,
 };
 
 const passSchema = z.object({
@@ -370,7 +373,7 @@ export async function pollMeta(
   // The range stays as this poll began it while cursors page through it.
   const until = pass.resumeUntil;
   let after: string | undefined;
-  for (;;) {
+  for (let pages = 1; ; pages++) {
     const page = await source.posts(ctx.api, nativeId, {
       since: pass.stopAt,
       until,
@@ -402,7 +405,8 @@ export async function pollMeta(
       : { ...state, pass: { ...pass } };
     await ctx.emit(pending, state);
     pending = [];
-    if (done) break;
+    // Past the bound the pass stays in the checkpoint, resumed by the next poll.
+    if (done || pages >= settings.maxPagesPerPoll) break;
     after = page.after;
   }
   state = await readSettledDays(ctx, source, settings, state);

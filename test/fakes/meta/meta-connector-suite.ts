@@ -284,6 +284,27 @@ export function describeMetaConnector(flavour: MetaFlavour): void {
       expect(all.some((e) => e.id.endsWith(':2000'))).toBe(false);
     });
 
+    it('bounds the pages of one poll; the next poll carries the pass on', async () => {
+      const { base, truth } = setup({ posts: 90 }, { maxPagesPerPoll: 2 });
+      const first = await pollOnce({ ...base, slot: 10 });
+      expect(first.error).toBeUndefined();
+      expect(first.events.filter((e) => e.type === 'post').length).toBeLessThanOrEqual(20);
+      const left = first.checkpoints.at(-1)!;
+      expect(left.pass).toMatchObject({ slot: 10 });
+      const runs = [first];
+      while (runs.at(-1)!.checkpoints.at(-1)!.pass && runs.length < 10) {
+        runs.push(
+          await pollOnce({ ...base, checkpoint: runs.at(-1)!.checkpoints.at(-1)!, slot: 20 }),
+        );
+      }
+      expect(runs.length).toBeGreaterThan(2);
+      expect(runs.at(-1)!.checkpoints.at(-1)!.pass).toBeNull();
+      expectRecount(
+        runs.flatMap((r) => r.events),
+        inHorizon(truth),
+      );
+    });
+
     it('a second poll adds no post ids, and refreshes only the recent totals', async () => {
       const { base, truth } = setup();
       const first = await pollOnce(base);
