@@ -32,8 +32,9 @@ interface ConnectAccountInput {
   platformAccountId: string;
   accessToken: string;
   refreshToken?: string | null;
-  expiresAt?: Date | null;
-  refreshExpiresAt?: Date | null;
+  /** Epoch ms, as the DateTime scalar parses it. */
+  expiresAt?: number | null;
+  refreshExpiresAt?: number | null;
   tier: string;
   handle?: string | null;
 }
@@ -135,12 +136,12 @@ export function connectionResolvers(deps: ConnectionResolverDeps) {
             ? undefined
             : checked('input.refreshToken', input.refreshToken, MAX_TOKEN);
         const at = now();
-        if (input.expiresAt && input.expiresAt.getTime() <= at && refreshToken === undefined) {
+        if (input.expiresAt != null && input.expiresAt <= at && refreshToken === undefined) {
           throw badInput(
             'input.expiresAt has passed and there is no refresh token: authorise the account again',
           );
         }
-        if (input.refreshExpiresAt && input.refreshExpiresAt.getTime() <= at) {
+        if (input.refreshExpiresAt != null && input.refreshExpiresAt <= at) {
           throw badInput('input.refreshExpiresAt has passed: authorise the account again');
         }
         const tier = input.tier.toLowerCase() as PollTier;
@@ -155,8 +156,8 @@ export function connectionResolvers(deps: ConnectionResolverDeps) {
             credentials: {
               accessToken,
               ...(refreshToken !== undefined && { refreshToken }),
-              ...(input.expiresAt && { expiresAt: input.expiresAt.getTime() }),
-              ...(input.refreshExpiresAt && { refreshExpiresAt: input.refreshExpiresAt.getTime() }),
+              ...(input.expiresAt != null && { expiresAt: input.expiresAt }),
+              ...(input.refreshExpiresAt != null && { refreshExpiresAt: input.refreshExpiresAt }),
             },
             ...(input.handle != null && { handle: checked('input.handle', input.handle, 256) }),
             now: new Date(at),
