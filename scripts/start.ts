@@ -10,6 +10,7 @@ import {
 } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import type { EventInput } from '../schema/event-envelope.ts';
+import { startDemoPlatforms, type DemoPlatforms } from './demo/demo-connectors.ts';
 import { demoTraffic, generateDemoHistory } from './demo/demo-data.ts';
 import { runCommand } from './run-command.ts';
 import { startLoupe } from './runtime.ts';
@@ -75,14 +76,33 @@ async function loadDemoHistory(
 async function main(): Promise<void> {
   const started = Date.now();
   const { values } = parseArgs({ options: { service: { type: 'string', multiple: true } } });
-  const config = loadConfig();
   const services = parseServices(values.service);
+  let config = loadConfig();
+  let platforms: DemoPlatforms | undefined;
+  if (config.demo.load && config.demo.source === 'connectors') {
+    if (services) {
+      throw new ConfigError(
+        'LOUPE_DEMO_SOURCE=connectors runs every service in one process: drop --service',
+      );
+    }
+    // The fakes first: their URLs and app secrets are the connectors' configuration. The data of
+    // this demo is kept apart from the posted demo's, which has other posts for the same accounts.
+    platforms = await startDemoPlatforms();
+    config = loadConfig({
+      LOUPE_DATA_DIR: '.loupe/data-connectors',
+      ...process.env,
+      ...platforms.env,
+    });
+  }
   const logger = createLogger(config.logLevel);
   const loupe = await startLoupe(config, { services, logger });
 
   const ingest = loupe.urls.ingest;
   const loadHistory =
-    config.demo.load && ingest !== undefined && !(await loupe.hasData(config.demo.apiKey));
+    !platforms &&
+    config.demo.load &&
+    ingest !== undefined &&
+    !(await loupe.hasData(config.demo.apiKey));
   const lines = [
     '',
     `Loupe is ready (${((Date.now() - started) / 1000).toFixed(1)} s)`,
@@ -93,12 +113,30 @@ async function main(): Promise<void> {
     ),
     `  Demo API key (x-api-key):          ${config.demo.apiKey}`,
     loadHistory && '  Demo history (90 days) is loading in the background; progress below.',
+    platforms &&
+      '  Demo data arrives through the four connectors, polling local fakes of the platforms:',
+    platforms && `    Facebook and Instagram (Graph API) ${platforms.urls.meta}`,
+    platforms && `    X API v2                           ${platforms.urls.x}`,
+    platforms && `    TikTok API v2                      ${platforms.urls.tiktok}`,
+    platforms &&
+      `  Each account is polled every ${config.connectors.pollSeconds.realtime} s; comments arrive by signed webhook.`,
+    platforms &&
+      `  Watch them: curl -s ${loupe.urls.gateway} -H 'content-type: application/json' -H 'x-api-key: ${config.demo.apiKey}' \\
+` +
+        `    -d '{"query":"{ connections { account { id } platform state polls lastPollAt nextPollAt lastError } }"}'`,
     '',
   ].filter(Boolean);
   console.log(lines.join('\n'));
 
+  if (platforms && loupe.urls.gateway && ingest) {
+    await platforms.connect(loupe.urls.gateway, config.demo.apiKey);
+    platforms.animate(ingest, (error) =>
+      logger.warn({ err: error }, 'demo platform activity failed'),
+    );
+  }
+
   let traffic: NodeJS.Timeout | undefined;
-  if (config.demo.load && config.demo.traffic && ingest) {
+  if (!platforms && config.demo.load && config.demo.traffic && ingest) {
     const next = demoTraffic(DEMO_SEED);
     traffic = setInterval(() => {
       postEvents(ingest, config.demo.apiKey, next(Date.now())).catch((error: unknown) =>
@@ -125,16 +163,19 @@ async function main(): Promise<void> {
     }, config.serving.shutdownGraceMs);
     timer.unref();
     const stoppingAt = Date.now();
-    loupe.close().then(
-      () => {
-        logger.info({ ms: Date.now() - stoppingAt }, 'stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    loupe
+      .close()
+      .then(() => platforms?.close())
+      .then(
+        () => {
+          logger.info({ ms: Date.now() - stoppingAt }, 'stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
