@@ -2,18 +2,10 @@
 // lifetime totals re-observed unchanged and out of order, profile snapshots, app events.
 import { randomUUID } from 'node:crypto';
 import type { EventInput } from '../../schema/event-envelope.ts';
+import { seeded } from '../fakes/seeded-random.ts';
 
-/** Deterministic pseudo-random numbers, so a failing case can be replayed. */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Tests replay their random cases from here; the generator is the fakes' own.
+export { seeded };
 
 export interface KnownBatch {
   accountId: string;

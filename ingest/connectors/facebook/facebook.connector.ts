@@ -1,8 +1,9 @@
 // The Facebook Pages connector: one poll of a Page — its profile, its published posts newest
 // first with reactions, comments, shares and `post_media_view`, settled daily Page insights, and
-// a daily follower country/city snapshot (the pass itself is meta-graph.ts's).
+// a daily follower country/city snapshot (the pass itself is meta/meta-poll.ts's).
 import type { Connector } from '../connector.ts';
-import { DEFAULT_META_POLL, pollMeta, type MetaPollSettings } from '../meta-graph.ts';
+import { pollMeta } from '../meta/meta-poll.ts';
+import { DEFAULT_META_POLL, type MetaPollSettings } from '../meta/poll-settings.ts';
 import { facebookSource } from './facebook.source.ts';
 
 export type FacebookConnectorOptions = Partial<MetaPollSettings>;

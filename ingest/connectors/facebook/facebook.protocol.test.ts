@@ -1,5 +1,5 @@
-// The Graph verdicts and limit readings (meta-graph.ts, through the Facebook protocol): by
-// error code, never by HTTP status, and never with a token in a reason.
+// The Graph verdicts and limit readings (meta/graph-verdict.ts, meta/graph-usage.ts, through the
+// Facebook protocol): by error code, never by HTTP status, and never with a token in a reason.
 import { describe, expect, it } from 'vitest';
 import type { ApiResponse } from '../connector.ts';
 import { createFacebookProtocol } from './facebook.protocol.ts';

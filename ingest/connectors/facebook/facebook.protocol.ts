@@ -3,43 +3,24 @@
 // allowance per Page (A.8).
 import type { PlatformProtocol } from '../connector.ts';
 import {
-  credentialsFrom,
+  createGraphProtocol,
   GRAPH_VERSION,
-  judgeGraph,
-  META_REFRESH_AHEAD_MS,
-  META_USAGE_PAUSE_MS,
-  readGraphLimits,
   type MetaProtocolOptions,
-} from '../meta-graph.ts';
+} from '../meta/graph-protocol.ts';
 
 export function createFacebookProtocol(
   options: MetaProtocolOptions & { appId: string },
 ): PlatformProtocol {
-  const {
-    baseUrl,
-    appId,
-    appSecret,
-    refreshAheadMs = META_REFRESH_AHEAD_MS,
-    usagePauseMs = META_USAGE_PAUSE_MS,
-    now = Date.now,
-  } = options;
-  return {
-    platform: 'facebook',
-    baseUrl,
-    authorise: (accessToken) => ({ authorization: `Bearer ${accessToken}` }),
-    judge: judgeGraph,
-    readLimits: (res, at) => readGraphLimits(res, at, usagePauseMs),
-    limitScope: 'user',
-    refreshAheadMs,
-    async refresh(credentials, http) {
-      // Server side only: the query holds the app secret (A.10); rawHttp never logs URLs.
-      const url = new URL(`${GRAPH_VERSION}/oauth/access_token`, baseUrl.replace(/\/?$/, '/'));
-      url.searchParams.set('grant_type', 'fb_exchange_token');
-      url.searchParams.set('client_id', appId);
-      url.searchParams.set('client_secret', appSecret);
-      url.searchParams.set('fb_exchange_token', credentials.accessToken);
-      const res = await http({ method: 'GET', url: url.toString() });
-      return credentialsFrom(res, credentials, now(), 'Facebook token exchange');
-    },
-  };
+  const { appId, appSecret } = options;
+  return createGraphProtocol('facebook', options, {
+    path: `${GRAPH_VERSION}/oauth/access_token`,
+    // Server side only: the query holds the app secret (A.10).
+    query: (accessToken) => ({
+      grant_type: 'fb_exchange_token',
+      client_id: appId,
+      client_secret: appSecret,
+      fb_exchange_token: accessToken,
+    }),
+    what: 'Facebook token exchange',
+  });
 }

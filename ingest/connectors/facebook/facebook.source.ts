@@ -3,24 +3,13 @@
 // `page_total_media_view_unique` (views and reach), `page_follows_country`/`_city`, and
 // `post_media_view`; never `page_fans*` or `*impressions*`.
 import { z } from 'zod';
-import type { PlatformApi } from '../connector.ts';
-import {
-  answerOf,
-  GRAPH_VERSION,
-  graphTimeMs,
-  insightsSchema,
-  lifetimeValue,
-  multiInsightsSchema,
-  pagingSchema,
-  type MetaSource,
-  type NativePost,
-  type Totals,
-} from '../meta-graph.ts';
+import { answerOf, graphTimeMs, insightsSchema } from '../meta/graph-answers.ts';
+import { graphGet, lifetimeTotalsReader, postPageReader } from '../meta/graph-reads.ts';
+import type { DayValue, MetaSource, NativePost } from '../meta/graph-source.ts';
 
 /** Meta's BUC allowance is per Page across endpoints (A.8): one limiter bucket for all. */
 export const FACEBOOK_ENDPOINT = 'pages BUC';
 const DAY = 86_400_000;
-const IDS_PER_CALL = 50;
 /** Page insights take at most 90 days per request (A.7). */
 const DAYS_PER_CALL = 90;
 
@@ -44,10 +33,6 @@ const postSchema = z.object({
   shares: z.object({ count: z.number().int().nonnegative() }).optional(),
   reactions: summarySchema,
   comments: summarySchema,
-});
-const postPageSchema = z.object({
-  data: z.array(postSchema),
-  paging: pagingSchema,
 });
 
 const countSchema = z.object({
@@ -74,8 +59,7 @@ function mediaTypeOf(status: string | undefined): NativePost['mediaType'] {
   return 'text';
 }
 
-const get = (api: PlatformApi, path: string, query: Record<string, string | number | undefined>) =>
-  api.call({ path: `/${GRAPH_VERSION}${path}`, query, endpoint: FACEBOOK_ENDPOINT });
+const get = graphGet(FACEBOOK_ENDPOINT);
 
 export const facebookSource: MetaSource = {
   async profile(api, nativeId) {
@@ -104,59 +88,35 @@ export const facebookSource: MetaSource = {
     };
   },
 
-  async posts(api, nativeId, { since, until, after, limit }) {
-    const body = await get(api, `/${nativeId}/published_posts`, {
-      fields: POST_FIELDS,
-      limit,
-      since,
-      until,
-      after,
-    });
-    const page = answerOf(postPageSchema, body, 'Facebook Page posts');
-    return {
-      posts: page.data.map((p) => ({
-        nativeId: p.id,
-        publishedAt: graphTimeMs(p.created_time),
-        content: p.message ?? '',
-        ...(p.permalink_url !== undefined && { url: p.permalink_url }),
-        mediaType: mediaTypeOf(p.status_type),
-        totals: {
-          // Reactions of every kind: a Page post's closest thing to likes.
-          ...(p.reactions?.summary && { likes: p.reactions.summary.total_count }),
-          ...(p.comments?.summary && { comments: p.comments.summary.total_count }),
-          shares: p.shares?.count ?? 0,
-        },
-      })),
-      after: page.paging?.cursors?.after,
-      more: page.paging?.next !== undefined,
-    };
-  },
+  posts: postPageReader({
+    get,
+    edge: '/published_posts',
+    fields: POST_FIELDS,
+    item: postSchema,
+    what: 'Facebook Page posts',
+    toPost: (p) => ({
+      nativeId: p.id,
+      publishedAt: graphTimeMs(p.created_time),
+      content: p.message ?? '',
+      ...(p.permalink_url !== undefined && { url: p.permalink_url }),
+      mediaType: mediaTypeOf(p.status_type),
+      totals: {
+        // Reactions of every kind: a Page post's closest thing to likes.
+        ...(p.reactions?.summary && { likes: p.reactions.summary.total_count }),
+        ...(p.comments?.summary && { comments: p.comments.summary.total_count }),
+        shares: p.shares?.count ?? 0,
+      },
+    }),
+  }),
 
-  async postTotals(api, posts) {
-    const totals = new Map<string, Totals>();
-    for (let i = 0; i < posts.length; i += IDS_PER_CALL) {
-      const ids = posts.slice(i, i + IDS_PER_CALL).map((p) => p.nativeId);
-      const body = await get(api, '/insights', {
-        ids: ids.join(','),
-        metric: Object.keys(POST_METRICS).join(','),
-        period: 'lifetime',
-      });
-      const answer = answerOf(multiInsightsSchema, body, 'Facebook post insights');
-      for (const id of ids) {
-        const entries = answer[id]?.data ?? [];
-        const t: Totals = {};
-        for (const [name, metric] of Object.entries(POST_METRICS)) {
-          const value = lifetimeValue(entries.find((e) => e.name === name));
-          if (value !== undefined) t[metric] = value;
-        }
-        totals.set(id, t);
-      }
-    }
-    return totals;
-  },
+  postTotals: lifetimeTotalsReader({
+    get,
+    metrics: POST_METRICS,
+    what: 'Facebook post insights',
+  }),
 
   async dayInsights(api, nativeId, days) {
-    const out: { day: number; metric: 'reach' | 'views'; value: number }[] = [];
+    const out: DayValue[] = [];
     const wanted = new Set(days);
     for (let i = 0; i < days.length; i += DAYS_PER_CALL) {
       const chunk = days.slice(i, i + DAYS_PER_CALL);

@@ -2,26 +2,13 @@
 // Loupe's fields. Only current metrics are asked: `views`, never `impressions` or `plays`
 // (deprecated in v22, refused for media created after 2024-07-01, A.4).
 import { z } from 'zod';
-import type { PlatformApi } from '../connector.ts';
-import {
-  answerOf,
-  GRAPH_VERSION,
-  graphTimeMs,
-  insightsSchema,
-  lifetimeValue,
-  multiInsightsSchema,
-  pagingSchema,
-  type Audience,
-  type MetaSource,
-  type NativePost,
-  type Totals,
-} from '../meta-graph.ts';
+import { answerOf, graphTimeMs, insightsSchema } from '../meta/graph-answers.ts';
+import { graphGet, lifetimeTotalsReader, postPageReader } from '../meta/graph-reads.ts';
+import type { Audience, DayValue, MetaSource, NativePost } from '../meta/graph-source.ts';
 
 /** Meta's BUC allowance is per app+user across endpoints (A.8): one limiter bucket for all. */
 export const INSTAGRAM_ENDPOINT = 'instagram BUC';
 const DAY = 86_400_000;
-/** Graph reads at most 50 ids per multi-id request. */
-const IDS_PER_CALL = 50;
 
 const userSchema = z.object({
   id: z.string(),
@@ -42,7 +29,6 @@ const mediaSchema = z.object({
   like_count: z.number().int().nonnegative().optional(),
   comments_count: z.number().int().nonnegative().optional(),
 });
-const mediaPageSchema = z.object({ data: z.array(mediaSchema), paging: pagingSchema });
 
 const MEDIA_FIELDS =
   'id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count';
@@ -57,8 +43,7 @@ function mediaTypeOf(type: string): NativePost['mediaType'] {
   return undefined;
 }
 
-const get = (api: PlatformApi, path: string, query: Record<string, string | number | undefined>) =>
-  api.call({ path: `/${GRAPH_VERSION}${path}`, query, endpoint: INSTAGRAM_ENDPOINT });
+const get = graphGet(INSTAGRAM_ENDPOINT);
 
 export const instagramSource: MetaSource = {
   async profile(api, nativeId) {
@@ -75,58 +60,33 @@ export const instagramSource: MetaSource = {
     };
   },
 
-  async posts(api, nativeId, { since, until, after, limit }) {
-    const body = await get(api, `/${nativeId}/media`, {
-      fields: MEDIA_FIELDS,
-      limit,
-      since,
-      until,
-      after,
-    });
-    const page = answerOf(mediaPageSchema, body, 'Instagram media');
-    return {
-      posts: page.data.map((m) => ({
-        nativeId: m.id,
-        publishedAt: graphTimeMs(m.timestamp),
-        content: m.caption ?? '',
-        ...(m.permalink !== undefined && { url: m.permalink }),
-        mediaType: mediaTypeOf(m.media_type),
-        totals: {
-          ...(m.like_count !== undefined && { likes: m.like_count }),
-          ...(m.comments_count !== undefined && { comments: m.comments_count }),
-        },
-      })),
-      after: page.paging?.cursors?.after,
-      // The end of the list is a missing `next`, not a short page (A.6).
-      more: page.paging?.next !== undefined,
-    };
-  },
+  posts: postPageReader({
+    get,
+    edge: '/media',
+    fields: MEDIA_FIELDS,
+    item: mediaSchema,
+    what: 'Instagram media',
+    toPost: (m) => ({
+      nativeId: m.id,
+      publishedAt: graphTimeMs(m.timestamp),
+      content: m.caption ?? '',
+      ...(m.permalink !== undefined && { url: m.permalink }),
+      mediaType: mediaTypeOf(m.media_type),
+      totals: {
+        ...(m.like_count !== undefined && { likes: m.like_count }),
+        ...(m.comments_count !== undefined && { comments: m.comments_count }),
+      },
+    }),
+  }),
 
-  async postTotals(api, posts) {
-    const totals = new Map<string, Totals>();
-    for (let i = 0; i < posts.length; i += IDS_PER_CALL) {
-      const ids = posts.slice(i, i + IDS_PER_CALL).map((p) => p.nativeId);
-      const body = await get(api, '/insights', {
-        ids: ids.join(','),
-        metric: Object.keys(MEDIA_METRICS).join(','),
-        period: 'lifetime',
-      });
-      const answer = answerOf(multiInsightsSchema, body, 'Instagram media insights');
-      for (const id of ids) {
-        const entries = answer[id]?.data ?? [];
-        const t: Totals = {};
-        for (const [name, metric] of Object.entries(MEDIA_METRICS)) {
-          const value = lifetimeValue(entries.find((e) => e.name === name));
-          if (value !== undefined) t[metric] = value;
-        }
-        totals.set(id, t);
-      }
-    }
-    return totals;
-  },
+  postTotals: lifetimeTotalsReader({
+    get,
+    metrics: MEDIA_METRICS,
+    what: 'Instagram media insights',
+  }),
 
   async dayInsights(api, nativeId, days) {
-    const out: { day: number; metric: 'reach' | 'views'; value: number }[] = [];
+    const out: DayValue[] = [];
     // `views` has no time series (A.2): one total_value read per day, inclusive bounds.
     for (const day of days) {
       const body = await get(api, `/${nativeId}/insights`, {

@@ -9,7 +9,7 @@ import {
   type Connector,
   type PlatformProtocol,
 } from '../../../ingest/connectors/connector.ts';
-import type { MetaPollSettings } from '../../../ingest/connectors/meta-graph.ts';
+import type { MetaPollSettings } from '../../../ingest/connectors/meta/poll-settings.ts';
 import { eventInputSchema, type EventInput } from '../../../schema/event-envelope.ts';
 import { RateLimiter } from '../../../ingest/connectors/rate-limiter.ts';
 import { distinctById, pollOnce } from '../../support/connector-harness.ts';

@@ -1,6 +1,7 @@
 // The fake's accounts, made from a seed: the same spec always gives the same posts, counters,
 // daily insights and demographics, and nothing is made before an account is first read, so a
 // benchmark can register thousands of them for the cost of their specs.
+import { hashText, seeded } from '../seeded-random.ts';
 
 export type MetaKind = 'page' | 'instagram';
 export type ProductType = 'FEED' | 'REELS' | 'STORY';
@@ -90,24 +91,6 @@ export interface AccountSpec {
 
 const DAY = 86_400_000;
 
-/** A small, fast PRNG (mulberry32): deterministic per seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function hashOf(...parts: (string | number)[]): number {
-  let h = 2166136261;
-  for (const ch of parts.join('|')) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
-  return h >>> 0;
-}
-
 const AGES = ['13-17', '18-24', '25-34', '35-44', '45-54', '55-64', '65+'];
 const AGE_SHARE = [0.04, 0.22, 0.31, 0.2, 0.12, 0.07, 0.04];
 const GENDERS = ['F', 'M', 'U'];
@@ -156,8 +139,8 @@ export function generateAccount(
   spec: AccountSpec,
   anchor: number,
 ): MetaAccount {
-  const seed = spec.seed ?? hashOf(kind, serial);
-  const rand = prng(seed);
+  const seed = spec.seed ?? hashText(`${kind}|${serial}`);
+  const rand = seeded(seed);
   const id = spec.id ?? (kind === 'page' ? `10${pad(serial, 10)}` : `17841${pad(serial, 10)}`);
   const username = spec.username ?? `${kind === 'page' ? 'page' : 'ig'}_${serial}`;
   const followers = spec.followers ?? 200 + Math.floor(rand() * 20_000);
@@ -195,7 +178,7 @@ export function generateAccount(
     stories.push(story);
   }
   const known = Math.floor(followers * 0.9);
-  const rest = prng(seed ^ 0x5bd1e995);
+  const rest = seeded(seed ^ 0x5bd1e995);
   return {
     kind,
     id,
@@ -260,7 +243,7 @@ function makePost(
 }
 
 function dayInsights(seed: number, followers: number, dayStart: number): DayInsights {
-  const r = prng(hashOf(seed, dayStart));
+  const r = seeded(hashText(`${seed}|${dayStart}`));
   const reach = Math.floor(followers * (0.1 + 0.3 * r()));
   const likes = Math.floor(reach * 0.08 * r());
   const comments = Math.floor(likes * 0.2 * r());

@@ -1,5 +1,6 @@
 // The fake's accounts and videos, generated from a seed so a test (or a benchmark of thousands
 // of accounts) gets the same data every run, and materialised only when first asked for.
+import { hashText, seeded } from '../seeded-random.ts';
 
 /** A video as the fake stores it: the v2 video object's fields (PLATFORMS.md C.2). */
 export interface VideoRecord {
@@ -68,28 +69,10 @@ export interface Population extends Omit<UserSeed, 'openId' | 'username' | 'disp
   prefix?: string;
 }
 
-/** mulberry32: small, fast and good enough for fixtures. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hash(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
 const WORDS = ['sunset', 'recipe', 'dance', 'cat', 'tutorial', 'travel', 'prank', 'duet', 'vlog'];
 
 export function generateAccount(seed: UserSeed, now: number): Account {
-  const random = generator(hash(`${seed.seed ?? 1}|${seed.openId}`));
+  const random = seeded(hashText(`${seed.seed ?? 1}|${seed.openId}`));
   const count = seed.videoCount ?? 30;
   const gapS = Math.max(1, (seed.gapMs ?? 86_400_000) / 1000);
   const username = seed.username ?? `user.${seed.openId.replace(/[^\w.]/g, '').slice(0, 20)}`;
@@ -104,7 +87,7 @@ export function generateAccount(seed: UserSeed, now: number): Account {
   return {
     user: {
       open_id: seed.openId,
-      union_id: `union-${hash(seed.openId).toString(16)}`,
+      union_id: `union-${hashText(seed.openId).toString(16)}`,
       avatar_url: `https://fake-cdn.tiktok.test/avatar/${seed.openId}.jpeg`,
       avatar_url_100: `https://fake-cdn.tiktok.test/avatar/${seed.openId}-100.jpeg`,
       avatar_large_url: `https://fake-cdn.tiktok.test/avatar/${seed.openId}-large.jpeg`,
@@ -192,7 +175,7 @@ export class AccountStore {
     const account = this.require(openId);
     const newest = account.videos[0]?.create_time ?? 0;
     const time = Math.max(Math.floor(at / 1000), newest + 1);
-    const random = generator(hash(`${openId}|post|${++this.seq}`));
+    const random = seeded(hashText(`${openId}|post|${++this.seq}`));
     const video = { ...generateVideo(random, account.user.username, time, true), ...overrides };
     account.videos.unshift(video);
     account.user.video_count += video.isPublic ? 1 : 0;

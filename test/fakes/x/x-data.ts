@@ -1,5 +1,6 @@
 // The fake's accounts and posts: seeded, so a test or a benchmark gets the same data from the
 // same seed, and a population of thousands of users costs nothing until one of them is read.
+import { hashText, seeded } from '../seeded-random.ts';
 
 /** Counters every post carries in `public_metrics`. */
 export interface PublicMetrics {
@@ -79,22 +80,9 @@ export function compareIds(a: string, b: string): number {
   return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** mulberry32: small, fast and good enough for test data. */
+/** Seeded numbers for test data; a text seed (an id, a time) is hashed first. */
 export function seededRandom(seed: number | string): () => number {
-  let state = typeof seed === 'number' ? seed >>> 0 : hashString(seed);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hashString(value: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 16777619);
-  return h >>> 0;
+  return seeded(typeof seed === 'number' ? seed : hashText(seed));
 }
 
 // Emoji, an accent and a newline, so a connector's text handling is exercised too.
@@ -155,7 +143,7 @@ export function generateUser(spec: UserSeed, now: number): XUser {
   for (let i = 0; i < (spec.posts ?? 0); i++) {
     const kind: PostKind = random() < replyShare ? 'reply' : 'post';
     posts.push({
-      id: snowflakeAt(at, hashString(`${id}:${i}`)),
+      id: snowflakeAt(at, hashText(`${id}:${i}`)),
       authorId: id,
       text: sentence(random),
       createdAt: at,
