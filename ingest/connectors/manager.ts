@@ -199,6 +199,7 @@ export function startConnectorManager(deps: ManagerDeps): ConnectorManager {
     const kind = outcome === 'lease-lost' ? 'lease-lost' : outcome.kind;
     stats[kind] += 1;
     connectorPolls.inc({ platform: claimed.platform, outcome: kind });
+    log.debug({ outcome: kind, owner, calls: client.stats.calls }, 'poll ended');
     if (outcome === 'lease-lost') {
       log.warn('poll stopped: its lease is gone (another replica resumes it from the checkpoint)');
       return;
