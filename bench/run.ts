@@ -23,6 +23,7 @@ const BENCHES: Record<string, BenchEntry> = {
   posts: { file: 'posts.bench.ts' },
   gateway: { file: 'gateway.bench.ts' },
   webhooks: { file: 'webhooks.bench.ts' },
+  connectors: { file: 'connectors.bench.ts' },
 };
 
 let busBaseline = NaN;
