@@ -435,6 +435,7 @@ async function serveManager(): Promise<void> {
     const durations = perPlatform((): number[] => []);
     let t0 = 0;
     let doneTotal = 0;
+    const swept = new Set<string>();
 
     // The connectors as they are, timed: a poll that resolves has emitted everything it read.
     const platforms: PlatformBindings = {};
@@ -453,6 +454,10 @@ async function serveManager(): Promise<void> {
             peakInFlight[platform] = Math.max(peakInFlight[platform], inFlight[platform]);
             try {
               await inner.poll(ctx);
+              // A sweep past the poll interval polls some accounts again: each counts once.
+              const id = `${ctx.connection.orgId}/${ctx.connection.accountId}`;
+              if (swept.has(id)) return;
+              swept.add(id);
               done[platform] += 1;
               doneTotal += 1;
               lastDoneMs[platform] = performance.now() - t0;
