@@ -112,6 +112,8 @@ export function startConnectorManager(deps: ManagerDeps): ConnectorManager {
   const stats = { started: 0, ok: 0, 'rate-limited': 0, revoked: 0, failed: 0, 'lease-lost': 0 };
   let closed = false;
   let ticking: Promise<number> | undefined;
+  let afterPoll = () => {};
+  let nothingDue = false;
 
   async function poll(claimed: ClaimedConnection, controller: AbortController): Promise<void> {
     const key = { orgId: claimed.orgId, accountId: claimed.accountId };
@@ -265,6 +267,7 @@ export function startConnectorManager(deps: ManagerDeps): ConnectorManager {
       settings.leaseMs,
       room,
     );
+    nothingDue = claimed.length < room;
     for (const c of claimed) {
       const id = `${c.orgId}/${c.accountId}`;
       const controller = new AbortController();
@@ -273,7 +276,10 @@ export function startConnectorManager(deps: ManagerDeps): ConnectorManager {
         .catch((error: unknown) =>
           logger.error({ err: error, accountId: c.accountId }, 'poll bookkeeping failed'),
         )
-        .finally(() => running.delete(id));
+        .finally(() => {
+          running.delete(id);
+          afterPoll();
+        });
       running.set(id, { key: { orgId: c.orgId, accountId: c.accountId }, controller, done });
     }
     return claimed.length;
@@ -303,18 +309,30 @@ export function startConnectorManager(deps: ManagerDeps): ConnectorManager {
       logger.warn({ err: error }, `connector manager: ${what} failed; trying again`),
     );
   };
-  const tickTimer = setInterval(
-    guarded('claiming due connections', async () => {
-      if (ticking) return;
+  // One claim at a time; asked for meanwhile, it runs once more as soon as this one ends.
+  let again = false;
+  const claim = guarded('claiming due connections', async () => {
+    if (ticking) {
+      again = true;
+      return;
+    }
+    do {
+      again = false;
       ticking = tick();
       try {
         await ticking;
       } finally {
         ticking = undefined;
       }
-    }),
-    settings.tickMs,
-  );
+    } while (again && !closed);
+  });
+  // A finished poll frees a slot: claiming again at once, not at the next tick, keeps the slots
+  // busy when polls are shorter than a tick.
+  afterPoll = () => {
+    // When the last claim found less than it had room for, nothing more is due before the tick.
+    if (!closed && !nothingDue) claim();
+  };
+  const tickTimer = setInterval(claim, settings.tickMs);
   const renewTimer = setInterval(
     guarded('renewing leases', renew),
     Math.max(250, settings.leaseMs / 3),

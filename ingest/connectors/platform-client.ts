@@ -21,7 +21,11 @@ export interface ClientSettings {
   timeoutMs: number;
   /** Tries of a call that failed transiently, and the full-jitter backoff between them. */
   retry: { attempts: number; baseMs: number; capMs: number };
-  /** A limit that would hold a call longer than this ends the poll as rate-limited instead. */
+  /**
+   * A limit that would hold a call longer than this ends the poll as rate-limited instead, so a
+   * poll waiting on a spent allowance (TikTok's per-app minute) gives its slot to polls that can
+   * go on; it resumes from its checkpoint when the allowance is back.
+   */
   maxLimitWaitMs: number;
   /** Pause after a throttled answer that announces no reset. */
   throttlePauseMs: number;
@@ -30,7 +34,7 @@ export interface ClientSettings {
 export const DEFAULT_CLIENT_SETTINGS: ClientSettings = {
   timeoutMs: 15_000,
   retry: { attempts: 5, baseMs: 500, capMs: 30_000 },
-  maxLimitWaitMs: 60_000,
+  maxLimitWaitMs: 2_000,
   throttlePauseMs: 60_000,
 };
 
