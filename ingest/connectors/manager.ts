@@ -206,8 +206,12 @@ export function startConnectorManager(deps: ManagerDeps): ConnectorManager {
       log.warn('poll stopped: its lease is gone (another replica resumes it from the checkpoint)');
       return;
     }
-    if (outcome.kind !== 'ok')
+    // Waiting out a platform's limit is the limiter doing its work; the other endings are news.
+    if (outcome.kind === 'rate-limited') {
+      log.info({ until: outcome.until, error: outcome.error }, 'poll deferred by a rate limit');
+    } else if (outcome.kind !== 'ok') {
       log.warn({ outcome: outcome.kind, error: outcome.error }, 'poll did not complete');
+    }
     const finished = await finishPoll(
       meta,
       owner,
