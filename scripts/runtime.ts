@@ -236,13 +236,15 @@ export async function startLoupe(
     }
 
     let connectors: ConnectorManager | undefined;
-    if (services.has('connectors')) {
-      if (!cipher) {
-        throw new ConfigError(
-          'the connectors role keeps platform tokens: set LOUPE_TOKEN_KEYS ' +
-            '(id:base64 of 32 random bytes), the same in every process sharing the meta store',
-        );
-      }
+    const noKey =
+      'the connectors role keeps platform tokens: set LOUPE_TOKEN_KEYS ' +
+      '(id:base64 of 32 random bytes), the same in every process sharing the meta store';
+    if (services.has('connectors') && !cipher) {
+      // Asked for by name it is refused; run as part of "everything", the rest still starts.
+      if (options.services?.includes('connectors')) throw new ConfigError(noKey);
+      logger.warn(`connected accounts are not polled in this process: ${noKey}`);
+    }
+    if (services.has('connectors') && cipher) {
       const manager = startConnectorManager({
         meta,
         bus,
