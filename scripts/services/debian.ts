@@ -15,6 +15,11 @@ export function ensureChromium(): void {
   aptInstall('chromium', 'chromium', 'chromium');
 }
 
+/** pdftoppm and pdftotext, with which the report tests render and read the PDFs they make. */
+export function ensurePoppler(): void {
+  aptInstall('poppler', 'poppler-utils', 'pdftoppm');
+}
+
 export function redisService(): Service {
   const dir = serviceDir('redis');
   const pidFile = join(dir, 'redis.pid');

@@ -3,7 +3,7 @@
 // (cached), started, and recorded, so `down` stops only what `up` started. State, data and logs
 // live under `.loupe/services/`.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { ensureChromium, postgresService, redisService } from './debian.ts';
+import { ensureChromium, ensurePoppler, postgresService, redisService } from './debian.ts';
 import { elasticsearchService } from './elasticsearch.ts';
 import { kafkaService } from './kafka.ts';
 import {
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const action = actions[command];
   mkdirSync(STATE_DIR, { recursive: true });
   const services = [postgresService(), redisService(), elasticsearchService(), kafkaService(nodes)];
-  // Chromium is no server: `up` installs it when missing (the explorer test drives it).
+  // Chromium and poppler are no servers: `up` installs them when missing (tests drive them).
   const wantsChromium = asked.length === 0 || asked.includes('chromium');
   const names = asked.filter((n) => n !== 'chromium');
   const unknown = names.filter((n) => !services.some((s) => s.name === n));
@@ -92,7 +92,10 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  if (command === 'up' && wantsChromium) ensureChromium();
+  if (command === 'up' && wantsChromium) {
+    ensureChromium();
+    ensurePoppler();
+  }
   if (asked.length > 0 && names.length === 0) return; // only chromium was asked for
   const chosen = names.length > 0 ? services.filter((s) => names.includes(s.name)) : services;
   // `down` goes in reverse, so a server is stopped after those that may depend on it.
