@@ -5,7 +5,7 @@ import type { MetricName, Platform } from '../../../schema/event-envelope.ts';
 import { compareMembers } from './competitor-comparison.ts';
 import type { ReportData, ReportPost } from './report-data.ts';
 
-const PLATFORMS: Platform[] = ['instagram', 'facebook', 'x', 'tiktok', 'youtube', 'linkedin'];
+const PLATFORMS: Platform[] = ['instagram', 'facebook', 'x', 'tiktok'];
 export const FIXTURE_METRICS: MetricName[] = [
   'likes',
   'comments',
