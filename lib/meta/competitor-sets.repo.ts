@@ -54,6 +54,85 @@ export async function createCompetitorSet(
   });
 }
 
+export type ChangeCompetitorSetResult =
+  | { ok: true; set: CompetitorSet }
+  | { ok: false; reason: 'not-found' }
+  | { ok: false; reason: 'duplicate-name' }
+  | { ok: false; reason: 'unknown-accounts'; accountIds: string[] };
+
+/** Renames a set of `orgId`; refusals are values, and a refused rename changes nothing. */
+export async function renameCompetitorSet(
+  meta: MetaStore,
+  orgId: string,
+  id: string,
+  name: string,
+): Promise<ChangeCompetitorSetResult> {
+  return meta.transaction(async (tx): Promise<ChangeCompetitorSetResult> => {
+    const current = await getCompetitorSet(tx, orgId, id);
+    if (!current) return { ok: false, reason: 'not-found' };
+    if (current.name === name) return { ok: true, set: current };
+    const taken = await tx.query<{ id: string }>(
+      'SELECT id FROM competitor_sets WHERE org_id = $1 AND name = $2',
+      [orgId, name],
+    );
+    if (taken.length > 0) return { ok: false, reason: 'duplicate-name' };
+    await tx.query('UPDATE competitor_sets SET name = $3 WHERE org_id = $1 AND id = $2', [
+      orgId,
+      id,
+      name,
+    ]);
+    return { ok: true, set: { ...current, name } };
+  });
+}
+
+/**
+ * Replaces the members of a set of `orgId` with `accountIds` (repeats count once), in that order,
+ * in one transaction: accounts the organisation does not track refuse the whole change. `change`
+ * may compute the new list from the current one (adding or removing members).
+ */
+export async function setCompetitorSetMembers(
+  meta: MetaStore,
+  orgId: string,
+  id: string,
+  change: readonly string[] | ((current: readonly string[]) => readonly string[]),
+  /** Checked on the new list before anything is written; a message refuses the change. */
+  check: (ids: readonly string[]) => string | null = () => null,
+): Promise<ChangeCompetitorSetResult | { ok: false; reason: 'refused'; message: string }> {
+  return meta.transaction(async (tx) => {
+    // Locks the set's row, so two concurrent changes apply one after the other.
+    const locked = await tx.query<{ id: string }>(
+      'SELECT id FROM competitor_sets WHERE org_id = $1 AND id = $2 FOR UPDATE',
+      [orgId, id],
+    );
+    const current = locked.length > 0 ? await getCompetitorSet(tx, orgId, id) : null;
+    if (!current) return { ok: false as const, reason: 'not-found' as const };
+    const ids = [...new Set(typeof change === 'function' ? change(current.accountIds) : change)];
+    const refusal = check(ids);
+    if (refusal !== null)
+      return { ok: false as const, reason: 'refused' as const, message: refusal };
+    const known = await tx.query<{ id: string }>(
+      'SELECT id FROM tracked_accounts WHERE org_id = $1 AND id = ANY($2::text[])',
+      [orgId, ids],
+    );
+    const knownIds = new Set(known.map((r) => r.id));
+    const unknown = ids.filter((a) => !knownIds.has(a));
+    if (unknown.length > 0) {
+      return { ok: false as const, reason: 'unknown-accounts' as const, accountIds: unknown };
+    }
+    await tx.query('DELETE FROM competitor_set_accounts WHERE org_id = $1 AND set_id = $2', [
+      orgId,
+      id,
+    ]);
+    await tx.query(
+      `INSERT INTO competitor_set_accounts (org_id, set_id, account_id, position)
+       SELECT $1, $2, a.id, a.position - 1
+       FROM unnest($3::text[]) WITH ORDINALITY AS a (id, position)`,
+      [orgId, id, ids],
+    );
+    return { ok: true as const, set: { ...current, accountIds: ids } };
+  });
+}
+
 /** The sets of `orgId`, oldest first, each with its accounts: one query. */
 export async function listCompetitorSets(db: MetaQuery, orgId: string): Promise<CompetitorSet[]> {
   const rows = await db.query<SetRow>(`${SELECT_SETS} WHERE s.org_id = $1 ${GROUP_SETS}`, [orgId]);
