@@ -467,3 +467,100 @@ export function throwawayEnv(options: {
     LOUPE_LOG_LEVEL: options.logLevel,
   };
 }
+
+// ---- Reports: the worker that runs report definitions and delivers their files ----
+
+const reportsEnvSchema = z.object({
+  /** Runs one reports process works on at once. */
+  LOUPE_REPORTS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(4),
+  /** A run's claim, renewed while it works; a dead replica's run is taken over after it lapses. */
+  LOUPE_REPORTS_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** How often due schedules and runs are looked for. */
+  LOUPE_REPORTS_TICK_MS: z.coerce.number().int().min(10).max(600_000).default(5000),
+  /** Attempts of a run before it is failed; each retry waits twice as long as the last. */
+  LOUPE_REPORTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  LOUPE_REPORTS_RETRY_BACKOFF_MS: z.coerce.number().int().min(1).max(86_400_000).default(60_000),
+  /** Attempts of each e-mail and webhook delivery, with doubling waits from the backoff. */
+  LOUPE_REPORTS_DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  LOUPE_REPORTS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(1).max(600_000).default(2000),
+  LOUPE_REPORTS_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /** Files up to this size ride in the webhook's JSON as base64; larger ones only by URL. */
+  LOUPE_REPORTS_WEBHOOK_INLINE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(50_000_000)
+    .default(1_000_000),
+  /** Where the gateway is reached from outside: download links are made from it. */
+  LOUPE_REPORTS_PUBLIC_URL: z.url().default('http://127.0.0.1:4000'),
+  /** The SMTP relay reports are mailed through; unset, e-mail deliveries fail and say why. */
+  LOUPE_SMTP_HOST: z.string().min(1).optional(),
+  LOUPE_SMTP_PORT: port.default(587),
+  /** Implicit TLS (port 465); otherwise STARTTLS when the server offers it. */
+  LOUPE_SMTP_SECURE: flag.default(false),
+  LOUPE_SMTP_USER: z.string().min(1).optional(),
+  LOUPE_SMTP_PASSWORD: z.string().min(1).optional(),
+  LOUPE_SMTP_FROM: z.string().min(3).default('Loupe reports <reports@localhost>'),
+});
+
+export interface ReportsConfig {
+  concurrency: number;
+  leaseMs: number;
+  tickMs: number;
+  maxAttempts: number;
+  retryBackoffMs: number;
+  delivery: {
+    attempts: number;
+    backoffMs: number;
+    webhookTimeoutMs: number;
+    webhookInlineBytes: number;
+    publicUrl: string;
+  };
+  smtp?: SmtpConfig;
+  /** The From of report e-mails. */
+  from: string;
+}
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  auth?: { user: string; pass: string };
+}
+
+/** The reports role's settings, validated like loadConfig's (a ConfigError names every bad one). */
+export function loadReportsConfig(
+  env: Record<string, string | undefined> = process.env,
+): ReportsConfig {
+  const parsed = reportsEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    concurrency: e.LOUPE_REPORTS_CONCURRENCY,
+    leaseMs: e.LOUPE_REPORTS_LEASE_MS,
+    tickMs: e.LOUPE_REPORTS_TICK_MS,
+    maxAttempts: e.LOUPE_REPORTS_MAX_ATTEMPTS,
+    retryBackoffMs: e.LOUPE_REPORTS_RETRY_BACKOFF_MS,
+    delivery: {
+      attempts: e.LOUPE_REPORTS_DELIVERY_ATTEMPTS,
+      backoffMs: e.LOUPE_REPORTS_DELIVERY_BACKOFF_MS,
+      webhookTimeoutMs: e.LOUPE_REPORTS_WEBHOOK_TIMEOUT_MS,
+      webhookInlineBytes: e.LOUPE_REPORTS_WEBHOOK_INLINE_BYTES,
+      publicUrl: e.LOUPE_REPORTS_PUBLIC_URL.replace(/\/+$/, ''),
+    },
+    ...(e.LOUPE_SMTP_HOST && {
+      smtp: {
+        host: e.LOUPE_SMTP_HOST,
+        port: e.LOUPE_SMTP_PORT,
+        secure: e.LOUPE_SMTP_SECURE,
+        ...(e.LOUPE_SMTP_USER && {
+          auth: { user: e.LOUPE_SMTP_USER, pass: e.LOUPE_SMTP_PASSWORD ?? '' },
+        }),
+      },
+    }),
+    from: e.LOUPE_SMTP_FROM,
+  };
+}

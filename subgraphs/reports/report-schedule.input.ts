@@ -1,19 +1,35 @@
 // Checks a ReportScheduleInput and turns it into what the meta store keeps, or says what is wrong.
 import { Cron } from 'croner';
 import { badInput } from '../../lib/graphql/errors.ts';
-import type { NewReportSchedule, ReportFormat } from '../../lib/meta/report-schedules.repo.ts';
+import {
+  RANGE_RULES,
+  type NewReportSchedule,
+  type RangeRule,
+  type ReportFormat,
+} from '../../lib/meta/report-schedules.repo.ts';
 import { METRICS, type MetricName } from '../../schema/event-envelope.ts';
 
-export const LIMITS = { name: 100, accounts: 100, metrics: METRICS.length, recipients: 50 };
+export const LIMITS = {
+  name: 100,
+  accounts: 100,
+  metrics: METRICS.length,
+  recipients: 50,
+  webhooks: 10,
+  url: 2048,
+};
 
 export interface ReportScheduleInput {
   name: string;
   format: ReportFormat;
-  cron: string;
+  /** Absent or null: the report runs only when asked (runReport). */
+  cron?: string | null;
   timezone: string;
-  accountIds: string[];
+  accountIds?: string[] | null;
+  competitorSetId?: string | null;
   metrics: string[];
-  recipients: string[];
+  rangeRule?: RangeRule;
+  recipients?: string[] | null;
+  webhookUrls?: string[] | null;
 }
 
 // The shape HTML forms accept for type=email: one @, a dotted domain of DNS labels.
@@ -21,8 +37,14 @@ const EMAIL =
   /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const MAX_EMAIL_LENGTH = 254;
 
-/** Validates everything but account ownership, which needs the store; throws BAD_USER_INPUT. */
-export function parseReportScheduleInput(input: ReportScheduleInput): NewReportSchedule {
+/**
+ * Validates everything but ownership of the accounts or set, which needs the store; throws
+ * BAD_USER_INPUT. `now` is what the cron's next instant is counted from.
+ */
+export function parseReportScheduleInput(
+  input: ReportScheduleInput,
+  now: Date = new Date(),
+): NewReportSchedule {
   const name = input.name.trim();
   if (name.length === 0) throw badInput('name must not be empty');
   if (name.length > LIMITS.name) throw badInput(`name must be at most ${LIMITS.name} characters`);
@@ -33,11 +55,20 @@ export function parseReportScheduleInput(input: ReportScheduleInput): NewReportS
       `unknown timezone ${JSON.stringify(input.timezone)}; use an IANA name such as Europe/Paris`,
     );
   }
-  const cron = input.cron.trim().split(/\s+/).join(' ');
-  checkCron(cron, timezone);
+  const cron =
+    input.cron === undefined || input.cron === null || input.cron.trim() === ''
+      ? null
+      : input.cron.trim().split(/\s+/).join(' ');
+  if (cron !== null) checkCron(cron, timezone);
 
-  const accountIds = unique(input.accountIds);
-  if (accountIds.length === 0) throw badInput('accountIds must name at least one account');
+  const accountIds = unique(input.accountIds ?? []);
+  const competitorSetId = input.competitorSetId?.trim() || null;
+  if (competitorSetId !== null && accountIds.length > 0) {
+    throw badInput('name accountIds or a competitorSetId, not both');
+  }
+  if (competitorSetId === null && accountIds.length === 0) {
+    throw badInput('accountIds must name at least one account (or give a competitorSetId)');
+  }
   if (accountIds.length > LIMITS.accounts) {
     throw badInput(`a report covers at most ${LIMITS.accounts} accounts`);
   }
@@ -53,10 +84,9 @@ export function parseReportScheduleInput(input: ReportScheduleInput): NewReportS
   }
 
   const recipients = uniqueBy(
-    input.recipients.map((r) => r.trim()),
+    (input.recipients ?? []).map((r) => r.trim()),
     (r) => r.toLowerCase(),
   );
-  if (recipients.length === 0) throw badInput('recipients must hold at least one email address');
   if (recipients.length > LIMITS.recipients) {
     throw badInput(`a report goes to at most ${LIMITS.recipients} recipients`);
   }
@@ -65,15 +95,49 @@ export function parseReportScheduleInput(input: ReportScheduleInput): NewReportS
     throw badInput(`not email addresses: ${badEmails.map((r) => JSON.stringify(r)).join(', ')}`);
   }
 
+  const webhookUrls = unique((input.webhookUrls ?? []).map((u) => u.trim()));
+  if (webhookUrls.length > LIMITS.webhooks) {
+    throw badInput(`a report goes to at most ${LIMITS.webhooks} webhooks`);
+  }
+  const badUrls = webhookUrls.filter((u) => !isWebhookUrl(u));
+  if (badUrls.length > 0) {
+    throw badInput(
+      `webhook URLs must be absolute http(s) URLs: ${badUrls.map((u) => JSON.stringify(u)).join(', ')}`,
+    );
+  }
+
   return {
     name,
     format: input.format,
     cron,
     timezone,
     accountIds,
+    competitorSetId,
     metrics: unique(metrics.map((m) => toMetricName(m) as MetricName)),
+    rangeRule: toRangeRule(input.rangeRule),
     recipients,
+    webhookUrls,
+    nextRunAt: cron === null ? null : nextRunAt(cron, timezone, now),
   };
+}
+
+// An input field's default is coerced before the enum's internal values are attached: both spellings.
+function toRangeRule(value: string | undefined): RangeRule {
+  const rule = (value ?? 'last_7_days').toLowerCase();
+  if (!(RANGE_RULES as readonly string[]).includes(rule)) {
+    throw badInput(`unknown rangeRule ${JSON.stringify(value)}`);
+  }
+  return rule as RangeRule;
+}
+
+function isWebhookUrl(value: string): boolean {
+  if (value.length > LIMITS.url) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** The lower-case metric a name means: its METRICS spelling or the GraphQL enum's upper case. */

@@ -150,13 +150,13 @@ describe('reports subgraph over HTTP', () => {
         { recipients: ['ops@example.com', 'not-an-email', 'a@b'] },
         /not email addresses: "not-an-email", "a@b"/,
       ],
-      [{ recipients: [] }, /at least one email address/],
       [
         { metrics: ['likes', 'Likes', 'retweets'] },
         /unknown metrics "Likes", "retweets"; known: LIKES/,
       ],
       [{ metrics: [] }, /at least one metric/],
       [{ accountIds: [] }, /at least one account/],
+      [{ accountIds: null }, /at least one account/],
       [{ accountIds: ['a1', 'b1', 'ghost'] }, /not tracked by this organisation: "b1", "ghost"/],
     ];
     for (const [change, message] of cases) {
