@@ -155,8 +155,8 @@ export async function claimDueRuns(
 ): Promise<ClaimedRun[]> {
   const lapsed = 'lease lapsed: the replica running it stopped';
   await meta.query(
-    `UPDATE report_runs SET status = 'failed', finished_at = $1, error = $3,
-       errors = errors || $3, lease_owner = NULL, lease_until = NULL
+    `UPDATE report_runs SET status = 'failed', finished_at = $1, error = $3::text,
+       errors = errors || $3::text, lease_owner = NULL, lease_until = NULL
      WHERE status = 'running' AND lease_until < $1 AND attempts >= $2`,
     [now, maxAttempts, lapsed],
   );
@@ -164,8 +164,8 @@ export async function claimDueRuns(
     `WITH claimed AS (
        UPDATE report_runs r SET status = 'running', attempts = r.attempts + 1, started_at = $2,
          lease_owner = $1, lease_until = $3,
-         errors = CASE WHEN r.status = 'running' THEN r.errors || $6 ELSE r.errors END,
-         error = CASE WHEN r.status = 'running' THEN $6 ELSE r.error END
+         errors = CASE WHEN r.status = 'running' THEN r.errors || $6::text ELSE r.errors END,
+         error = CASE WHEN r.status = 'running' THEN $6::text ELSE r.error END
        FROM (
          SELECT id FROM report_runs
          WHERE status IN ('queued', 'running') AND next_attempt_at <= $2
@@ -356,8 +356,8 @@ export async function finishRun(
       ? ['succeeded', null, null]
       : [outcome.retryAt ? 'queued' : 'failed', outcome.error, outcome.retryAt];
   const rows = await db.query(
-    `UPDATE report_runs SET status = $3,
-       finished_at = CASE WHEN $3 = 'queued' THEN NULL ELSE $4::timestamptz END,
+    `UPDATE report_runs SET status = $3::text,
+       finished_at = CASE WHEN $3::text = 'queued' THEN NULL ELSE $4::timestamptz END,
        next_attempt_at = COALESCE($5, next_attempt_at),
        error = CASE WHEN $6::text IS NULL THEN error ELSE $6 END,
        errors = CASE WHEN $6::text IS NULL THEN errors ELSE errors || $6::text END,
