@@ -24,6 +24,7 @@ const BENCHES: Record<string, BenchEntry> = {
   gateway: { file: 'gateway.bench.ts' },
   webhooks: { file: 'webhooks.bench.ts' },
   connectors: { file: 'connectors.bench.ts' },
+  'report-pdf': { file: 'report-pdf.bench.ts' },
 };
 
 let busBaseline = NaN;

@@ -42,9 +42,9 @@ export const SERIES_COLOURS = [
   '#495057',
   '#a0522d',
   '#15aabf',
-  '#9c36b5',
+  '#ff6b6b',
   '#82c91e',
-  '#000080',
+  '#f783ac',
   '#b08900',
 ] as const;
 
