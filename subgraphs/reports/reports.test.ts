@@ -10,7 +10,9 @@ import {
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
 import { migrate } from '../../lib/meta/migrate.ts';
 import { createPgliteMeta } from '../../lib/meta/pglite.meta.ts';
+import { createLogger } from '../../lib/logger.ts';
 import { nextRunAt } from './report-schedule.input.ts';
+import { startReportWorker } from './runs/report-worker.ts';
 import { createReportsSubgraph } from './server.ts';
 import { postAsGateway, testTokens, type Reply } from '../../test/support/graphql-http.ts';
 
@@ -32,12 +34,13 @@ let authenticate: Authenticator;
 let served: ServedGraphQL;
 let keyA: string;
 let keyB: string;
+let orgA: string;
 
 beforeAll(async () => {
   meta = await createPgliteMeta();
   authenticate = createApiKeyAuthenticator(meta);
   await migrate(meta);
-  const orgA = await createOrganisation(meta, 'A');
+  orgA = await createOrganisation(meta, 'A');
   const orgB = await createOrganisation(meta, 'B');
   keyA = await createApiKey(meta, orgA, 'test');
   keyB = await createApiKey(meta, orgB, 'test');
@@ -158,6 +161,13 @@ describe('reports subgraph over HTTP', () => {
       [{ accountIds: [] }, /at least one account/],
       [{ accountIds: null }, /at least one account/],
       [{ accountIds: ['a1', 'b1', 'ghost'] }, /not tracked by this organisation: "b1", "ghost"/],
+      [
+        { webhookUrls: ['ftp://example.com/x'] },
+        /absolute http\(s\) URLs: "ftp:\/\/example.com\/x"/,
+      ],
+      [{ webhookUrls: ['not a url'] }, /absolute http\(s\) URLs/],
+      [{ accountIds: [], competitorSetId: 'no-such-set' }, /no competitor set "no-such-set"/],
+      [{ competitorSetId: 'no-such-set' }, /not both/],
     ];
     for (const [change, message] of cases) {
       const reply = await gql(keyA, CREATE, { input: { ...weekly, ...change } });
@@ -167,6 +177,109 @@ describe('reports subgraph over HTTP', () => {
     const badFormat = await gql(keyA, CREATE, { input: { ...weekly, format: 'DOCX' } });
     expect(codes(badFormat)).toEqual(['BAD_USER_INPUT']);
     expect((await gql(keyA, LIST)).data).toEqual({ reportSchedules: [] });
+  });
+
+  test('updates a definition, runs it on demand and lists its runs with their deliveries', async () => {
+    const created = await create(keyA, {
+      ...weekly,
+      cron: undefined,
+      webhookUrls: ['https://hooks.example.com/loupe'],
+    });
+    expect(created).toMatchObject({ cron: null, nextRunAt: null });
+    const secret = await gql(
+      keyA,
+      `{ reportSchedules { id webhookSecret webhookUrls rangeRule } }`,
+    );
+    const mine = (secret.data?.['reportSchedules'] as Record<string, unknown>[]).find(
+      (s) => s['id'] === created.id,
+    );
+    expect(mine).toMatchObject({
+      webhookUrls: ['https://hooks.example.com/loupe'],
+      rangeRule: 'LAST_7_DAYS',
+    });
+    expect(mine?.['webhookSecret']).toMatch(/^[0-9a-f]{64}$/);
+    const memberKey = await createApiKey(meta, orgA, 'member', undefined, { role: 'member' });
+    const asMember = await gql(memberKey, `{ reportSchedules { id webhookSecret } }`);
+    expect(
+      (asMember.data?.['reportSchedules'] as Record<string, unknown>[]).map(
+        (s) => s['webhookSecret'],
+      ),
+    ).toEqual([null]);
+
+    const UPDATE = `mutation ($id: ID!, $input: ReportScheduleInput!) {
+      updateReportSchedule(id: $id, input: $input) { id name cron rangeRule nextRunAt } }`;
+    const updated = await gql(keyA, UPDATE, {
+      id: created.id,
+      input: {
+        ...weekly,
+        name: 'Monthly',
+        cron: '0 8 1 * *',
+        rangeRule: 'PREVIOUS_MONTH',
+        webhookUrls: ['https://hooks.example.com/loupe'],
+      },
+    });
+    expect(updated.errors).toBeUndefined();
+    expect(updated.data?.['updateReportSchedule']).toMatchObject({
+      id: created.id,
+      name: 'Monthly',
+      cron: '0 8 1 * *',
+      rangeRule: 'PREVIOUS_MONTH',
+    });
+    const refused = await gql(keyA, UPDATE, {
+      id: created.id,
+      input: { ...weekly, cron: '99 * * * *' },
+    });
+    expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
+    const foreign = await gql(keyB, UPDATE, {
+      id: created.id,
+      input: { ...weekly, accountIds: ['b1'] },
+    });
+    expect(codes(foreign)).toEqual(['NOT_FOUND']);
+
+    const RUN =
+      'mutation ($id: ID!) { runReport(id: $id) { id status trigger attempts queuedAt } }';
+    const ran = await gql(keyA, RUN, { id: created.id });
+    expect(ran.errors).toBeUndefined();
+    const run = ran.data?.['runReport'] as Record<string, unknown>;
+    expect(run).toMatchObject({ status: 'QUEUED', trigger: 'MANUAL', attempts: 0 });
+    expect(codes(await gql(keyB, RUN, { id: created.id }))).toEqual(['NOT_FOUND']);
+
+    const worker = startReportWorker({
+      meta,
+      logger: createLogger('silent'),
+      render: (definition) =>
+        Promise.resolve({
+          bytes: Buffer.from(`name\n${definition.name}\n`),
+          contentType: 'text/csv',
+          fileName: 'r.csv',
+        }),
+      settings: { tickMs: 600_000, delivery: { attempts: 1, backoffMs: 1, webhookTimeoutMs: 500 } },
+    });
+    await worker.tick();
+    await worker.idle();
+    await worker.close();
+
+    const HISTORY = `query ($id: ID!) { reportRuns(scheduleId: $id, first: 5) {
+      id status attempts size fileUrl startedAt finishedAt error
+      deliveries { channel target attempt status error } } }`;
+    const history = await gql(keyA, HISTORY, { id: created.id });
+    expect(history.errors).toBeUndefined();
+    const [only] = history.data?.['reportRuns'] as Record<string, unknown>[];
+    expect(only).toMatchObject({
+      id: run['id'],
+      status: 'SUCCEEDED',
+      attempts: 1,
+      size: 'name\nMonthly\n'.length,
+      fileUrl: `/v1/reports/runs/${String(run['id'])}/file`,
+    });
+    const deliveries = only?.['deliveries'] as Record<string, unknown>[];
+    expect(deliveries.map((d) => [d['channel'], d['target'], d['status']]).sort()).toEqual([
+      ['EMAIL', 'ceo@example.co.uk', 'FAILED'],
+      ['EMAIL', 'ops@example.com', 'FAILED'],
+      ['WEBHOOK', 'https://hooks.example.com/loupe', 'FAILED'],
+    ]);
+    expect((await gql(keyB, HISTORY, { id: created.id })).data).toEqual({ reportRuns: [] });
+    await gql(keyA, DELETE, { id: created.id });
   });
 
   test('answers UNAUTHENTICATED (401) without a key or with a wrong one', async () => {
