@@ -18,6 +18,7 @@ const BENCHES: Record<string, BenchEntry> = {
   bus: { file: 'memory-bus.bench.ts', parse: busFigures },
   ingest: { file: 'ingest.bench.ts' },
   dashboard: { file: 'dashboard.bench.ts' },
+  benchmarking: { file: 'benchmarking.bench.ts' },
   freshness: { file: 'freshness.bench.ts' },
   overload: { file: 'overload.bench.ts' },
   posts: { file: 'posts.bench.ts' },
