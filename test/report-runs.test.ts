@@ -371,7 +371,8 @@ describe('GET /v1/reports/runs/:id/file', () => {
   });
 
   test('401 without a key or with a wrong one', async () => {
-    for (const headers of [{}, { 'x-api-key': 'loupe_not_a_key_0000000000' }]) {
+    const tries: Record<string, string>[] = [{}, { 'x-api-key': 'loupe_not_a_key_0000000000' }];
+    for (const headers of tries) {
       const res = await fetch(`${base}/v1/reports/runs/${runId}/file`, { headers });
       expect(res.status).toBe(401);
     }

@@ -34,7 +34,9 @@ export interface ReportWorkerDeps {
   mailer?: ReportMailer;
   logger: Logger;
   /** `loadReportsConfig()` of the entry point; defaults for what is left out. */
-  settings?: Partial<ReportWorkerSettings>;
+  settings?: Partial<Omit<ReportWorkerSettings, 'delivery'>> & {
+    delivery?: Partial<ReportWorkerSettings['delivery']>;
+  };
   /** This replica's name in leases; random by default. */
   owner?: string;
   now?: () => number;
