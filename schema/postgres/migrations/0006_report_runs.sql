@@ -14,10 +14,10 @@ ALTER TABLE report_schedules
   -- the replica that queues the run, in the same transaction, so a missed schedule runs once.
   ADD COLUMN next_run_at timestamptz,
   ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(),
+  -- A report on a deleted set cannot run again, so it goes with the set.
   ADD CONSTRAINT report_schedules_competitor_set_fk FOREIGN KEY (org_id, competitor_set_id)
     REFERENCES competitor_sets (org_id, id) ON DELETE CASCADE;
--- Either accounts or a competitor set, never both (an empty array means the set). A report on a
--- deleted set cannot run again, so it goes with the set.
+-- Either accounts or a competitor set, never both (an empty array means the set).
 ALTER TABLE report_schedules ADD CONSTRAINT report_schedules_subject
   CHECK ((competitor_set_id IS NULL) = (cardinality(account_ids) > 0));
 CREATE INDEX report_schedules_due_idx ON report_schedules (next_run_at)
