@@ -5,6 +5,8 @@ import {
   deleteCompetitorSet,
   getCompetitorSet,
   listCompetitorSets,
+  renameCompetitorSet,
+  setCompetitorSetMembers,
 } from './competitor-sets.repo.ts';
 import type { MetaStore } from './meta.port.ts';
 import { migrate } from './migrate.ts';
@@ -91,4 +93,44 @@ test('the schema itself refuses a membership across organisations', async () => 
       [orgB, created.set.id],
     ),
   ).rejects.toThrow();
+});
+
+test('renames and changes members in one transaction; refusals change nothing', async () => {
+  const made = await createCompetitorSet(meta, orgA, 'Change me', ['a1']);
+  const taken = await createCompetitorSet(meta, orgA, 'Taken name', ['a2']);
+  if (!made.ok || !taken.ok) throw new Error('not created');
+  const id = made.set.id;
+  expect(await renameCompetitorSet(meta, orgA, id, 'Taken name')).toEqual({
+    ok: false,
+    reason: 'duplicate-name',
+  });
+  expect(await renameCompetitorSet(meta, orgB, id, 'Mine')).toEqual({
+    ok: false,
+    reason: 'not-found',
+  });
+  expect(await renameCompetitorSet(meta, orgA, id, 'Changed')).toMatchObject({
+    ok: true,
+    set: { name: 'Changed' },
+  });
+
+  expect(await setCompetitorSetMembers(meta, orgA, id, ['a3', 'b1', 'ghost'])).toEqual({
+    ok: false,
+    reason: 'unknown-accounts',
+    accountIds: ['b1', 'ghost'],
+  });
+  const refused = await setCompetitorSetMembers(meta, orgA, id, ['a2'], () => 'no');
+  expect(refused).toEqual({ ok: false, reason: 'refused', message: 'no' });
+  expect(await setCompetitorSetMembers(meta, orgB, id, ['b1'])).toEqual({
+    ok: false,
+    reason: 'not-found',
+  });
+  expect((await getCompetitorSet(meta, orgA, id))?.accountIds).toEqual(['a1']);
+
+  const added = await setCompetitorSetMembers(meta, orgA, id, (c) => [...c, 'a3', 'a1', 'a2']);
+  expect(added).toMatchObject({ ok: true, set: { accountIds: ['a1', 'a3', 'a2'] } });
+  await setCompetitorSetMembers(meta, orgA, id, (c) => c.filter((a) => a !== 'a3'));
+  expect(await getCompetitorSet(meta, orgA, id)).toMatchObject({
+    name: 'Changed',
+    accountIds: ['a1', 'a2'],
+  });
 });
