@@ -11,7 +11,7 @@ import type { LiveStore } from '../lib/live/live.port.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Readiness } from '../lib/observability/ops-routes.ts';
 import { SUPERGRAPH_PATH } from '../schema/compose.ts';
-import { createGateway } from './server.ts';
+import { createGateway, type GatewayDeps } from './server.ts';
 
 const README_PATH = new URL('../README.md', import.meta.url);
 import type { TrustedDocuments } from './trusted-documents.ts';
@@ -31,6 +31,8 @@ export async function startGateway(
     live: LiveStore;
     /** What GET /ready checks besides the supergraph. */
     ready?: Readiness;
+    /** Report downloads (`GET /v1/reports/runs/:id/file`). */
+    reportFiles?: GatewayDeps['reportFiles'];
     logger?: Logger;
   },
 ): Promise<ServedGraphQL> {

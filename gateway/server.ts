@@ -2,7 +2,7 @@
 // supergraph for queries and mutations, our own forwarder for subscriptions. It verifies the API
 // key up front and hands every subgraph the verified caller, signed (lib/auth/internal-token.ts);
 // each subgraph checks the signature and the role again and scopes by the organisation.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { Supergraph } from '@apollo/federation-internals';
 import { ApolloServer, type ApolloServerPlugin, type PersistedQueryOptions } from '@apollo/server';
@@ -67,6 +67,8 @@ export interface GatewayDeps {
   localSubgraphs?: Partial<Record<SubgraphName, LocalExecutor>>;
   /** The README whose queries the explorer at /explorer opens with; no explorer when absent. */
   explorerReadme?: string;
+  /** Report files for download (`GET /v1/reports/runs/:id/file`); true when it answers. */
+  reportFiles?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** Limits on documents, costs and rates; the defaults, kept in this process, when omitted. */
   demand?: { limits: DemandLimits; live: LiveStore };
 }
@@ -196,7 +198,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
         host,
         port,
         limits: deps.limits ?? defaultLimits('gateway'),
-        ...(deps.explorerReadme !== undefined && { routes: createExplorer(deps.explorerReadme) }),
+        routes: otherRoutes(
+          deps.explorerReadme === undefined ? undefined : createExplorer(deps.explorerReadme),
+          deps.reportFiles,
+        ),
         // Listening means apollo.start() loaded the supergraph; the stores are asked each time.
         ready: async () => ({ supergraph: 'ok', ...(ready ? await ready() : {}) }),
         context: (req) => verify(readApiKey(req), readBearer(req)),
@@ -260,3 +265,27 @@ const subscriptionsOverWebSocketOnly: ApolloServerPlugin<GatewayContext> = {
     };
   },
 };
+
+/** The explorer, and report downloads under /v1/reports/; true when one of them answers. */
+function otherRoutes(
+  explorer: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined,
+  reportFiles: ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined,
+) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (explorer?.(req, res)) return true;
+    if (!reportFiles || !(req.url ?? '').startsWith('/v1/reports/')) return false;
+    reportFiles(req, res).then(
+      (served) => {
+        if (served) return;
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'report files are at GET /v1/reports/runs/<id>/file' }));
+      },
+      (error: unknown) => {
+        console.error('report file route failed', error);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'internal error' }));
+      },
+    );
+    return true;
+  };
+}

@@ -231,6 +231,8 @@ export interface LoupeConfig {
   demo: { load: boolean; apiKey: string; traffic: boolean; source: 'events' | 'connectors' };
   /** The connectors role and the webhook receivers (ingest/connectors, ingest/webhooks). */
   connectors: ConnectorsConfig;
+  /** The report worker of the `reports` role: runs, retries, SMTP and webhook delivery. */
+  reports: ReportsConfig;
   /** Where OpenTelemetry traces go (lib/observability/tracing.ts); unset, nowhere. */
   tracesUrl?: string;
   /** Front-end JWTs, when configured (lib/auth/jwt.auth.ts). */
@@ -367,6 +369,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       traffic: e.LOUPE_DEMO_TRAFFIC,
       source: e.LOUPE_DEMO_SOURCE,
     },
+    reports: loadReportsConfig(env),
     connectors: {
       ...(e.LOUPE_TOKEN_KEYS && { tokenKeys: e.LOUPE_TOKEN_KEYS }),
       pollSeconds: {
@@ -529,9 +532,7 @@ export interface SmtpConfig {
 }
 
 /** The reports role's settings, validated like loadConfig's (a ConfigError names every bad one). */
-export function loadReportsConfig(
-  env: Record<string, string | undefined> = process.env,
-): ReportsConfig {
+export function loadReportsConfig(env: Record<string, string | undefined>): ReportsConfig {
   const parsed = reportsEnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);

@@ -42,6 +42,10 @@ import { tokenCipherOf } from './token-key.ts';
 import { connectorPlatforms } from './connector-platforms.ts';
 import { startConnectorManager, type ConnectorManager } from '../ingest/connectors/manager.ts';
 import { DEFAULT_CLIENT_SETTINGS } from '../ingest/connectors/platform-client.ts';
+import { createReportFileRoute } from '../subgraphs/reports/runs/report-file.route.ts';
+import { createReportRenderer } from '../subgraphs/reports/runs/report-renderer.ts';
+import { startReportWorker } from '../subgraphs/reports/runs/report-worker.ts';
+import { createSmtpMailer } from '../subgraphs/reports/runs/smtp.mailer.ts';
 import { createWebhookHandler } from '../ingest/webhooks/webhooks.handler.ts';
 import {
   connectionsOfPlatformAccount,
@@ -262,6 +266,20 @@ export async function startLoupe(
       closers.add(() => manager.close());
     }
 
+    if (services.has('reports')) {
+      // The reports role serves the subgraph and makes the runs: any number of replicas share
+      // them through leases in the meta store.
+      const { smtp, from } = config.reports;
+      const worker = startReportWorker({
+        meta,
+        render: createReportRenderer({ olap, meta }),
+        ...(smtp && { mailer: createSmtpMailer({ ...smtp, from }) }),
+        logger: logger.child({ component: 'reports' }),
+        settings: config.reports,
+      });
+      closers.add(() => worker.close());
+    }
+
     // What partner keys may run; the admin subgraph here tells it at once of a change.
     const trustedDocuments = createTrustedDocuments({ meta, logger });
     const served: Partial<Record<SubgraphName, ServedGraphQL>> = {};
@@ -318,6 +336,8 @@ export async function startLoupe(
         ),
         authenticate,
         tokens,
+        // GET /v1/reports/runs/:id/file, with the same API keys.
+        reportFiles: createReportFileRoute({ authenticate, meta }),
         // Registered documents, on Redis when configured, so every gateway replica knows them.
         trustedDocuments,
         live,

@@ -33,7 +33,7 @@ export interface ReportWorkerDeps {
   /** E-mail deliveries; without one they fail, recorded, saying no relay is configured. */
   mailer?: ReportMailer;
   logger: Logger;
-  /** `loadReportsConfig()` of the entry point; defaults for what is left out. */
+  /** `config.reports` of the entry point; defaults for what is left out. */
   settings?: Partial<Omit<ReportWorkerSettings, 'delivery'>> & {
     delivery?: Partial<ReportWorkerSettings['delivery']>;
   };
