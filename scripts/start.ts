@@ -10,6 +10,7 @@ import {
 } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import type { EventInput } from '../schema/event-envelope.ts';
+import { demoGraphQL, ensureDemoBenchmarking } from './demo/demo-benchmarking.ts';
 import { startDemoPlatforms, type DemoPlatforms } from './demo/demo-connectors.ts';
 import { demoTraffic, generateDemoHistory } from './demo/demo-data.ts';
 import { runCommand } from './run-command.ts';
@@ -144,11 +145,24 @@ async function main(): Promise<void> {
       );
     }, 1000);
   }
+  // The demo's competitor set and weekly report, made through the API once its accounts are tracked.
+  const gateway = loupe.urls.gateway;
+  const demoBenchmarking = async () => {
+    if (!platforms && config.demo.load && gateway) {
+      await ensureDemoBenchmarking(demoGraphQL(gateway, config.demo.apiKey));
+    }
+  };
+  const benchmarkingFailed = (error: unknown) =>
+    logger.warn({ err: error }, 'the demo competitor set or report could not be made');
   if (loadHistory && ingest) {
     // Served while it loads: the first start answers at once and fills in as history arrives.
-    loadDemoHistory(ingest, config.demo.apiKey, (ms) => loupe.caughtUp(ms)).catch(
-      (error: unknown) => logger.error({ err: error }, 'demo history failed to load'),
-    );
+    loadDemoHistory(ingest, config.demo.apiKey, (ms) => loupe.caughtUp(ms))
+      .then(demoBenchmarking, (error: unknown) =>
+        logger.error({ err: error }, 'demo history failed to load'),
+      )
+      .catch(benchmarkingFailed);
+  } else {
+    demoBenchmarking().catch(benchmarkingFailed);
   }
 
   let stopping = false;

@@ -11,7 +11,7 @@ import {
   type DeliveryChannel,
   type RunFile,
 } from '../../../lib/meta/report-runs.repo.ts';
-import type { ReportMailer } from './report-mailer.port.ts';
+import { UndeliverableError, type ReportMailer } from './report-mailer.port.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './webhook-signature.ts';
 
 export interface DeliverySettings {
@@ -83,10 +83,12 @@ export async function deliverRun(
     for (let attempt = first; attempt < first + deps.settings.attempts; attempt++) {
       if (deps.signal.aborted) throw new LeaseLostError('the run lease was lost');
       let error: string | null = null;
+      let final = false;
       try {
         await t.send();
       } catch (e) {
         error = (e instanceof Error ? e.message : String(e)).slice(0, 500);
+        final = e instanceof UndeliverableError;
       }
       const recorded = await recordDelivery(deps.meta, deps.owner, {
         runId: run.id,
@@ -103,6 +105,7 @@ export async function deliverRun(
         { runId: run.id, channel: t.channel, attempt, error },
         'report delivery failed',
       );
+      if (final) break;
       if (attempt + 1 < first + deps.settings.attempts) {
         await sleep(deps.settings.backoffMs * 2 ** (attempt - first), deps.signal);
       }

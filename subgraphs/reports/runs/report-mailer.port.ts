@@ -14,8 +14,14 @@ export interface ReportMailer {
   close(): void;
 }
 
+/** A delivery no retry can help (nowhere to send it): recorded once, not tried again. */
+export class UndeliverableError extends Error {
+  override name = 'UndeliverableError';
+}
+
 /** What a deployment without an SMTP relay has: every e-mail delivery fails, saying why. */
 export const NO_MAILER: ReportMailer = {
-  send: () => Promise.reject(new Error('no SMTP relay is configured (LOUPE_SMTP_HOST)')),
+  send: () =>
+    Promise.reject(new UndeliverableError('no SMTP relay is configured (LOUPE_SMTP_HOST)')),
   close: () => {},
 };
