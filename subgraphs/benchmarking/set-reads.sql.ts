@@ -24,27 +24,40 @@ interface MentionRow {
   n: number;
 }
 
+const QUARTER_MS = 15 * 60_000;
+
 /**
  * Mentions (comment events of kind `mention`) of each account in [from, to), per bucket index of
- * `bucketStarts`. Every zone offset is a whole number of quarter-hours, so a row's quarter-hour
- * lies in one bucket: rows are counted per quarter-hour first and each one placed once.
+ * `bucketStarts`. Whole quarter-hours come from the mentions rollup; the range's ends inside a
+ * quarter-hour from the events themselves. Every zone offset is a whole number of quarter-hours,
+ * so a quarter-hour lies in one bucket: counts are per quarter-hour first, each placed once.
  */
 export async function readMentions(
   olap: Olap,
   q: { orgId: string; accountIds: readonly string[]; from: number; to: number },
   bucketStarts: readonly number[],
 ): Promise<Map<string, number[]>> {
+  // [lo, hi): the whole quarter-hours inside the range; empty when it holds none.
+  const lo = Math.ceil(q.from / QUARTER_MS) * QUARTER_MS;
+  const hi = Math.max(lo, Math.floor(q.to / QUARTER_MS) * QUARTER_MS);
+  const instant = (name: string) => `fromUnixTimestamp64Milli({${name}:Int64}, 'UTC')`;
   const rows = await olap.query<MentionRow>(
     `SELECT account_id, toInt64(arrayLastIndex(b -> b <= q, {starts:Array(Int64)})) - 1 AS i,
             toFloat64(sum(n)) AS n
      FROM (
+       SELECT account_id, toInt64(toUnixTimestamp(bucket)) * 1000 AS q, sum(mentions) AS n
+       FROM mentions_quarter_hourly
+       WHERE org_id = {org:String} AND account_id IN {accounts:Array(String)}
+         AND bucket >= ${instant('lo')} AND bucket < ${instant('hi')}
+       GROUP BY account_id, q
+       UNION ALL
        SELECT account_id,
               toInt64(toUnixTimestamp(toStartOfFifteenMinutes(occurred_at))) * 1000 AS q,
               uniqExact(event_id) AS n
        FROM events
        WHERE org_id = {org:String} AND account_id IN {accounts:Array(String)}
-         AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
-         AND occurred_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+         AND ((occurred_at >= ${instant('from')} AND occurred_at < ${instant('edgeLo')})
+           OR (occurred_at >= ${instant('edgeHi')} AND occurred_at < ${instant('to')}))
          AND type = 'comment' AND JSONExtractString(payload, 'kind') = 'mention'
        GROUP BY account_id, q
      )
@@ -54,6 +67,11 @@ export async function readMentions(
       accounts: [...q.accountIds],
       from: q.from,
       to: q.to,
+      lo,
+      hi,
+      // A range inside one quarter-hour is all edge: read from the events whole.
+      edgeLo: lo < hi ? lo : q.to,
+      edgeHi: lo < hi ? hi : q.to,
       starts: [...bucketStarts],
     },
   );
