@@ -35,6 +35,7 @@ import {
   type ClientSettings,
 } from './platform-client.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { startClaimLoop } from '../../lib/leases/claim-loop.ts';
 
 export interface PlatformBinding {
   protocol: PlatformProtocol;
@@ -111,7 +112,6 @@ export function startConnectorManager(deps: ManagerDeps): ConnectorManager {
   const running = new Map<string, Running>();
   const stats = { started: 0, ok: 0, 'rate-limited': 0, revoked: 0, failed: 0, 'lease-lost': 0 };
   let closed = false;
-  let ticking: Promise<number> | undefined;
   let afterPoll = () => {};
   let nothingDue = false;
 
@@ -308,57 +308,30 @@ export function startConnectorManager(deps: ManagerDeps): ConnectorManager {
     }
   }
 
-  const guarded = (what: string, fn: () => Promise<unknown>) => () => {
-    fn().catch((error: unknown) =>
-      logger.warn({ err: error }, `connector manager: ${what} failed; trying again`),
-    );
-  };
-  // One claim at a time; asked for meanwhile, it runs once more as soon as this one ends.
-  let again = false;
-  const claim = guarded('claiming due connections', async () => {
-    if (ticking) {
-      again = true;
-      return;
-    }
-    do {
-      again = false;
-      ticking = tick();
-      try {
-        await ticking;
-      } finally {
-        ticking = undefined;
-      }
-    } while (again && !closed);
+  const loop = startClaimLoop({
+    name: 'connector manager',
+    claim: tick,
+    renew,
+    claimEveryMs: settings.tickMs,
+    renewEveryMs: Math.max(250, settings.leaseMs / 3),
+    logger,
   });
   // A finished poll frees a slot: claiming again at once, not at the next tick, keeps the slots
-  // busy when polls are shorter than a tick.
+  // busy when polls are shorter than a tick; unless the last claim found less than it had room for.
   afterPoll = () => {
-    // When the last claim found less than it had room for, nothing more is due before the tick.
-    if (!closed && !nothingDue) claim();
+    if (!closed && !nothingDue) loop.ask();
   };
-  const tickTimer = setInterval(claim, settings.tickMs);
-  const renewTimer = setInterval(
-    guarded('renewing leases', renew),
-    Math.max(250, settings.leaseMs / 3),
-  );
-  tickTimer.unref();
-  renewTimer.unref();
 
   return {
     owner,
     stats,
-    tick: async () => {
-      if (ticking) await ticking;
-      return tick();
-    },
+    tick: () => loop.claimNow(),
     async idle() {
       while (running.size > 0) await Promise.all([...running.values()].map((r) => r.done));
     },
     async close() {
       closed = true;
-      clearInterval(tickTimer);
-      clearInterval(renewTimer);
-      if (ticking) await ticking.catch(() => 0);
+      await loop.stop();
       const all = [...running.values()];
       for (const r of all) r.controller.abort();
       await Promise.all(all.map((r) => r.done));

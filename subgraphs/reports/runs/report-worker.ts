@@ -5,6 +5,7 @@
 // fenced), so each due run happens once; a replica that dies mid-run lets its lease lapse and
 // another takes the run over as its next attempt. Failed runs are retried with doubling waits up
 // to a limit, then failed.
+import { startClaimLoop } from '../../../lib/leases/claim-loop.ts';
 import { randomUUID } from 'node:crypto';
 import { loadReportsConfig, type ReportsConfig } from '../../../lib/config.ts';
 import type { Logger } from '../../../lib/logger.ts';
@@ -70,8 +71,9 @@ export function startReportWorker(deps: ReportWorkerDeps): ReportWorker {
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const stats = { started: 0, succeeded: 0, failed: 0, 'lease-lost': 0 };
   let closed = false;
-  let ticking: Promise<number> | undefined;
   let nothingDue = false;
+  // Set once the loop is made, below the functions it drives.
+  let askToClaim = () => {};
 
   async function work(run: ClaimedRun, controller: AbortController): Promise<void> {
     const log = logger.child({ runId: run.id, scheduleId: run.scheduleId, attempt: run.attempts });
@@ -149,7 +151,7 @@ export function startReportWorker(deps: ReportWorkerDeps): ReportWorker {
         .finally(() => {
           running.delete(run.id);
           // A finished run frees a slot: claim again at once unless nothing more was due.
-          if (!closed && !nothingDue) claim();
+          if (!closed && !nothingDue) askToClaim();
         });
       running.set(run.id, { controller, done });
     }
@@ -163,50 +165,26 @@ export function startReportWorker(deps: ReportWorkerDeps): ReportWorker {
     for (const id of ids) if (!held.has(id)) running.get(id)?.controller.abort();
   }
 
-  const guarded = (what: string, fn: () => Promise<unknown>) => () => {
-    fn().catch((error: unknown) =>
-      logger.warn({ err: error }, `report worker: ${what} failed; trying again`),
-    );
-  };
-  let again = false;
-  const claim = guarded('claiming due runs', async () => {
-    if (ticking) {
-      again = true;
-      return;
-    }
-    do {
-      again = false;
-      ticking = tick();
-      try {
-        await ticking;
-      } finally {
-        ticking = undefined;
-      }
-    } while (again && !closed);
+  const loop = startClaimLoop({
+    name: 'report worker',
+    claim: tick,
+    renew,
+    claimEveryMs: settings.tickMs,
+    renewEveryMs: Math.max(50, settings.leaseMs / 3),
+    logger,
   });
-  const tickTimer = setInterval(claim, settings.tickMs);
-  const renewTimer = setInterval(
-    guarded('renewing leases', renew),
-    Math.max(50, settings.leaseMs / 3),
-  );
-  tickTimer.unref();
-  renewTimer.unref();
+  askToClaim = () => loop.ask();
 
   return {
     owner,
     stats,
-    tick: async () => {
-      if (ticking) await ticking.catch(() => 0);
-      return tick();
-    },
+    tick: () => loop.claimNow(),
     async idle() {
       while (running.size > 0) await Promise.all([...running.values()].map((r) => r.done));
     },
     async close() {
       closed = true;
-      clearInterval(tickTimer);
-      clearInterval(renewTimer);
-      if (ticking) await ticking.catch(() => 0);
+      await loop.stop();
       const ids = [...running.keys()];
       for (const r of running.values()) r.controller.abort();
       await Promise.all([...running.values()].map((r) => r.done));
