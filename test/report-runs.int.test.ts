@@ -1,49 +1,24 @@
 // The reports worker on PostgreSQL with three replicas sharing one queue: twenty due runs, each
 // rendered exactly once; and a replica cut off from the store mid-run leaves its run to be taken
 // over, once, by another when its lease lapses.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { createLogger } from '../lib/logger.ts';
 import { createOrganisation, upsertTrackedAccounts } from '../lib/meta/accounts.repo.ts';
 import type { MetaStore } from '../lib/meta/meta.port.ts';
-import { migrate } from '../lib/meta/migrate.ts';
-import { createPostgresMeta } from '../lib/meta/postgres.meta.ts';
 import { listRuns, queueManualRun, runFile } from '../lib/meta/report-runs.repo.ts';
 import { createReportSchedule } from '../lib/meta/report-schedules.repo.ts';
 import { parseReportScheduleInput } from '../subgraphs/reports/report-schedule.input.ts';
 import type { ReportRenderer } from '../subgraphs/reports/runs/report-renderer.port.ts';
 import { startReportWorker, type ReportWorker } from '../subgraphs/reports/runs/report-worker.ts';
-import { throwawayPostgres } from './support/throwaway-servers.ts';
 import { waitUntil } from './support/wait-for.ts';
+import { severable, useThrowawayMeta } from './support/throwaway-meta.ts';
 
 const logger = createLogger('silent');
-let room: Awaited<ReturnType<typeof throwawayPostgres>>;
+const shared = useThrowawayMeta();
 let meta: MetaStore;
-
-beforeAll(async () => {
-  room = await throwawayPostgres();
-  meta = await createPostgresMeta({ url: room.url, max: 8 });
-  await migrate(meta);
+beforeAll(() => {
+  meta = shared.get();
 });
-afterAll(async () => {
-  await meta?.close();
-  await room?.drop();
-});
-
-/** The meta store as a replica that lost its network sees it: every call fails once cut. */
-function severable(store: MetaStore): MetaStore & { cut(): void } {
-  let cut = false;
-  const guard = <T>(fn: () => Promise<T>) =>
-    cut ? Promise.reject(new Error('network unreachable')) : fn();
-  return {
-    query: (sql, params) => guard(() => store.query(sql, params)),
-    transaction: (fn) => guard(() => store.transaction(fn)),
-    exec: (sql) => guard(() => store.exec(sql)),
-    close: () => Promise.resolve(),
-    cut: () => {
-      cut = true;
-    },
-  };
-}
 
 /** A renderer that counts what each replica rendered, per definition. */
 function countingRenderer(owner: string, renders: { owner: string; name: string }[]) {

@@ -2,17 +2,14 @@
 // exactly once, and a replica that dies mid-poll hands its connection to the other, which resumes
 // from the checkpoint with the same slot, so nothing is missed and nothing counted twice.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { Bus, OutgoingMessage } from '../../lib/bus/bus.port.ts';
 import { createMemoryBus } from '../../lib/bus/memory.bus.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { createOrganisation } from '../../lib/meta/accounts.repo.ts';
 import { connectAccount, listConnections } from '../../lib/meta/connections.repo.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
-import { migrate } from '../../lib/meta/migrate.ts';
-import { createPostgresMeta } from '../../lib/meta/postgres.meta.ts';
 import { createTokenCipher } from '../../lib/secrets/token-cipher.ts';
-import { throwawayPostgres } from '../../test/support/throwaway-servers.ts';
 import { waitUntil } from '../../test/support/wait-for.ts';
 import {
   ConnectorError,
@@ -22,20 +19,14 @@ import {
 } from './connector.ts';
 import { eventIdOf } from './ids.ts';
 import { startConnectorManager, type ConnectorManager } from './manager.ts';
+import { severable, useThrowawayMeta } from '../../test/support/throwaway-meta.ts';
 
 const cipher = createTokenCipher([{ id: 'k', key: randomBytes(32) }]);
 const logger = createLogger('silent');
-let room: Awaited<ReturnType<typeof throwawayPostgres>>;
+const shared = useThrowawayMeta();
 let meta: MetaStore;
-
-beforeAll(async () => {
-  room = await throwawayPostgres();
-  meta = await createPostgresMeta({ url: room.url, max: 8 });
-  await migrate(meta);
-});
-afterAll(async () => {
-  await meta?.close();
-  await room?.drop();
+beforeAll(() => {
+  meta = shared.get();
 });
 
 // The manager never reaches the network in these tests: the connector below stands for a platform.
@@ -108,22 +99,6 @@ async function connectMany(orgId: string, count: number, now = new Date()): Prom
     });
   }
   return ids;
-}
-
-/** The meta store as a replica that lost its network sees it: every call fails once cut. */
-function severable(store: MetaStore): MetaStore & { cut(): void } {
-  let cut = false;
-  const guard = <T>(fn: () => Promise<T>) =>
-    cut ? Promise.reject(new Error('network unreachable')) : fn();
-  return {
-    query: (sql, params) => guard(() => store.query(sql, params)),
-    transaction: (fn) => guard(() => store.transaction(fn)),
-    exec: (sql) => guard(() => store.exec(sql)),
-    close: () => Promise.resolve(),
-    cut: () => {
-      cut = true;
-    },
-  };
 }
 
 describe('connector manager with two replicas on PostgreSQL', () => {
