@@ -4,7 +4,7 @@
 // renewed while the poll runs, every write fenced by the lease), so each poll runs once, and a
 // replica that dies mid-poll lets its lease lapse for another to resume from the checkpoint.
 import { randomUUID } from 'node:crypto';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Bus } from '../../lib/bus/bus.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import {
@@ -31,6 +31,7 @@ import {
 import type { SocialPlatform } from './ids.ts';
 import {
   createPlatformClient,
+  createPlatformPools,
   DEFAULT_CLIENT_SETTINGS,
   type ClientSettings,
 } from './platform-client.ts';
@@ -105,8 +106,7 @@ export function startConnectorManager(deps: ManagerDeps): ConnectorManager {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const owner = deps.owner ?? `connectors-${randomUUID()}`;
-  const dispatcher =
-    deps.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: settings.concurrency });
+  const dispatcher = deps.dispatcher ?? createPlatformPools(settings.concurrency);
   // One limiter for the replica: polls of connections sharing an allowance share its buckets.
   const limiter = new RateLimiter(now);
   const running = new Map<string, Running>();

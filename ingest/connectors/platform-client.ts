@@ -3,7 +3,7 @@
 // jitter backoff on 5xx and timeouts, and no retry on other refusals. Pools are undici's, kept
 // alive per platform host.
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import type {
   ApiRequest,
   ApiResponse,
@@ -15,6 +15,11 @@ import type {
 } from './connector.ts';
 import { ConnectorError } from './connector.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+
+/** The keep-alive pools platform calls go through, one per platform host; the only undici Agent. */
+export function createPlatformPools(connectionsPerHost: number): Dispatcher {
+  return new Agent({ keepAliveTimeout: 30_000, connections: connectionsPerHost });
+}
 
 export interface ClientSettings {
   /** Every call, headers and body, within this. */

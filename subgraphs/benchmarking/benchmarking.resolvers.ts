@@ -128,8 +128,20 @@ function postFields(post: SetPost) {
   };
 }
 
+interface MembersArgs {
+  id: string;
+  accountIds: string[];
+}
+
 export function benchmarkingResolvers(deps: { meta: MetaStore; olap: Olap; store: MetricsStore }) {
   const { meta } = deps;
+
+  /** Every membership change: one rule checked, in one transaction, of the caller's set only. */
+  const changeMembers = async (
+    ctx: SubgraphContext,
+    id: string,
+    change: Parameters<typeof setCompetitorSetMembers>[3],
+  ) => changed(await setCompetitorSetMembers(meta, ctx.caller.orgId, id, change, membersRefusal));
 
   async function benchmark(
     set: CompetitorSet & { orgId?: string },
@@ -210,51 +222,13 @@ export function benchmarkingResolvers(deps: { meta: MetaStore; olap: Olap; store
         const name = checkedName(args.name);
         return changed(await renameCompetitorSet(meta, ctx.caller.orgId, args.id, name), name);
       },
-      async setCompetitorSetMembers(
-        _: unknown,
-        args: { id: string; accountIds: string[] },
-        ctx: SubgraphContext,
-      ) {
-        return changed(
-          await setCompetitorSetMembers(
-            meta,
-            ctx.caller.orgId,
-            args.id,
-            args.accountIds,
-            membersRefusal,
-          ),
-        );
-      },
-      async addCompetitorSetMembers(
-        _: unknown,
-        args: { id: string; accountIds: string[] },
-        ctx: SubgraphContext,
-      ) {
-        return changed(
-          await setCompetitorSetMembers(
-            meta,
-            ctx.caller.orgId,
-            args.id,
-            (current) => [...current, ...args.accountIds],
-            membersRefusal,
-          ),
-        );
-      },
-      async removeCompetitorSetMembers(
-        _: unknown,
-        args: { id: string; accountIds: string[] },
-        ctx: SubgraphContext,
-      ) {
+      setCompetitorSetMembers: (_: unknown, args: MembersArgs, ctx: SubgraphContext) =>
+        changeMembers(ctx, args.id, args.accountIds),
+      addCompetitorSetMembers: (_: unknown, args: MembersArgs, ctx: SubgraphContext) =>
+        changeMembers(ctx, args.id, (current) => [...current, ...args.accountIds]),
+      removeCompetitorSetMembers(_: unknown, args: MembersArgs, ctx: SubgraphContext) {
         const removed = new Set(args.accountIds);
-        return changed(
-          await setCompetitorSetMembers(
-            meta,
-            ctx.caller.orgId,
-            args.id,
-            (current) => current.filter((a) => !removed.has(a)),
-            membersRefusal,
-          ),
-        );
+        return changeMembers(ctx, args.id, (current) => current.filter((a) => !removed.has(a)));
       },
       deleteCompetitorSet: (_: unknown, args: { id: string }, ctx: SubgraphContext) =>
         deleteCompetitorSet(meta, ctx.caller.orgId, args.id),

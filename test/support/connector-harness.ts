@@ -1,7 +1,6 @@
 // Runs one connector poll against a fake platform without the manager: what it emitted, the
 // checkpoints it left, and its credentials after. `crashAfterEmits` stops the poll as a replica
 // dying mid-pagination would, so a test can resume from the last checkpoint.
-import { Agent } from 'undici';
 import { createLogger } from '../../lib/logger.ts';
 import type { EventInput } from '../../schema/event-envelope.ts';
 import type {
@@ -13,6 +12,7 @@ import type {
 } from '../../ingest/connectors/connector.ts';
 import {
   createPlatformClient,
+  createPlatformPools,
   type CallStats,
   type ClientSettings,
 } from '../../ingest/connectors/platform-client.ts';
@@ -50,7 +50,7 @@ export interface PollOptions {
   now?: () => number;
 }
 
-const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+const dispatcher = createPlatformPools(16);
 
 export async function pollOnce(options: PollOptions): Promise<PollRun> {
   const now = options.now ?? Date.now;
