@@ -206,4 +206,17 @@ describe('connections', () => {
     // The account stays tracked, with its data.
     expect((await listTrackedAccounts(meta, one)).map((a) => a.id)).toEqual(['shared']);
   });
+
+  test("another organisation's connections are invisible to it and cannot be polled or disconnected", async () => {
+    const owner = await createOrganisation(meta, 'Owner');
+    const other = await createOrganisation(meta, 'Other');
+    await connectAccount(meta, cipher, input(owner, 'private-acct'));
+    expect(await listConnections(meta, other, t0)).toEqual([]);
+    expect(await listConnections(meta, other, t0, ['private-acct'])).toEqual([]);
+    expect(await requestPoll(meta, other, 'private-acct', t0)).toBeNull();
+    expect(await disconnectAccount(meta, other, 'private-acct')).toBe(false);
+    expect((await listConnections(meta, owner, t0)).map((c) => c.accountId)).toEqual([
+      'private-acct',
+    ]);
+  });
 });
