@@ -167,6 +167,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
           logger?.error({ err: error }, 'gateway: internal error'),
         ),
         includeStacktraceInErrorResponses: false,
+        // Whatever NODE_ENV says: the explorer and front-end tooling read the schema this way.
+        introspection: true,
         // Apollo's APQ protocol, over POST and GET: a hash alone, PERSISTED_QUERY_NOT_FOUND, then
         // hash and document, registered once it validates.
         ...(deps.persistedQueries && {

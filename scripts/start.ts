@@ -1,5 +1,7 @@
 // `npm start`: every service in one process on the embedded stores, with demo data and a trickle
 // of live demo traffic. `npm start -- --service metrics` runs only the named service(s).
+// First: graphql-js and Apollo read NODE_ENV as they load.
+import '../lib/production-mode.ts';
 import { parseArgs } from 'node:util';
 import {
   ConfigError,

@@ -779,3 +779,52 @@ describe('tenancy', () => {
     expect(bx.engagements).not.toBe(ax.engagements);
   });
 });
+
+describe('kept answers', () => {
+  test('mentions and lifetime counters written after an answer are in the next one', async () => {
+    const before = await benchmark(null, false);
+    const top = before.byLikes[0]!;
+    const account = top.account.id;
+    const platform = MEMBERS.find((m) => m.id === account)!.platform;
+    const mention = (id: string, at: number): EventInput => ({
+      platform,
+      accountId: account,
+      id,
+      type: 'comment',
+      kind: 'mention',
+      commentId: id,
+      text: 'late mention',
+      occurredAt: iso(at),
+    });
+    // In the range: in its first quarter-hour, in a whole one, in its last; and just outside it.
+    await postEvents(KEY, [
+      mention('kept-head', FROM + 250),
+      mention('kept-core', FROM + 5 * HOUR),
+      mention('kept-tail', TO - 1),
+      mention('kept-before', FROM - 1_000),
+      mention('kept-after', TO),
+      {
+        platform,
+        accountId: account,
+        id: 'kept-likes',
+        type: 'engagement',
+        metric: 'likes',
+        mode: 'delta',
+        value: 7,
+        postId: top.post.id,
+        // After the range: the post's lifetime counts it, the range's series do not.
+        occurredAt: iso(TO + HOUR),
+      },
+    ]);
+    await loupe.caughtUp();
+    const after = await benchmark(null, false);
+    const voice = (b: Bench) => b.shareOfVoice.members.find((m) => m.account.id === account)!;
+    expect(after.shareOfVoice.mentions).toBe(before.shareOfVoice.mentions + 3);
+    expect(voice(after).mentions).toBe(voice(before).mentions + 3);
+    const liked = after.byLikes.find((p) => p.post.id === top.post.id)!;
+    expect(liked.value).toBe(top.value + 7);
+    expect(liked.engagements).toBe(top.engagements + 7);
+    const engagements = (b: Bench) => b.members.find((m) => m.account.id === account)!.engagements;
+    expect(engagements(after)).toBe(engagements(before));
+  });
+});

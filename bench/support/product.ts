@@ -1,6 +1,8 @@
 // The product under benchmark, in its own process: every service through `startLoupe`, no demo
 // data or traffic, ports chosen by the system. Announces `ready` with its URLs and API key, then
 // answers `stats` (its CPU and memory, to tell where time goes) and `caughtUp` until `close`.
+// First: graphql-js and Apollo read NODE_ENV as they load.
+import '../../lib/production-mode.ts';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadConfig, throwawayEnv, type ServiceName } from '../../lib/config.ts';

@@ -43,6 +43,8 @@ export function createSubgraphServer(options: {
   });
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
+    // Whatever NODE_ENV says: only the gateway reaches a subgraph, with a signed caller.
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     // Traces for Apollo's hosted reporting and cache hints (no SDL sets any), which we do not use:
     // either wraps every field's resolver, which costs time per field of every request.

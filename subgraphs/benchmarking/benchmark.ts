@@ -1,8 +1,8 @@
 // A competitor set over one range: the head-to-head figures of every member, the landscape,
-// shares of voice, top and breakout posts. Three statements for the whole set, each read once
-// and only when a field asks for it: the metric series grouped by account (the metrics store),
-// the mentions, and the posts published in the range.
-import type { Olap } from '../../lib/olap/olap.port.ts';
+// shares of voice, top and breakout posts. Three reads for the whole set, each made once and only
+// when a field asks for it: the metric series grouped by account (the metrics store), the
+// mentions and the posts published in the range (set-reads.ts); all three are kept between
+// queries while the events they come from are unchanged.
 import { bucketStarts, type Granularity } from '../../lib/time/zoned-buckets.ts';
 import type { MetricName, Platform } from '../../schema/event-envelope.ts';
 import {
@@ -13,7 +13,8 @@ import {
 } from '../metrics/engagement-rate.ts';
 import type { MetricSeries, MetricsStore } from '../metrics/metrics.store.ts';
 import { breakouts, landscapeStat, percentileRanks, share } from './benchmark-stats.ts';
-import { readMentions, readSetPosts, type PostCounter, type SetPost } from './set-reads.sql.ts';
+import type { PostCounter, SetPost } from './set-reads.sql.ts';
+import type { SetReads } from './set-reads.ts';
 
 const WEEK_MS = 7 * 24 * 3_600_000;
 
@@ -84,8 +85,11 @@ export function rankingValue(post: SetPost, by: PostRanking): number | null {
   return denominator > 0 ? post.engagements / denominator : null;
 }
 
-export function createBenchmark(deps: { olap: Olap; store: MetricsStore }, q: BenchmarkRequest) {
-  const { olap, store } = deps;
+export function createBenchmark(
+  deps: { store: MetricsStore; sets: SetReads },
+  q: BenchmarkRequest,
+) {
+  const { store, sets } = deps;
   const accountIds = q.members.map((m) => m.id);
   const buckets = bucketStarts(q.from, q.to, q.granularity, q.timeZone);
   const scope = { orgId: q.orgId, accountIds, from: q.from, to: q.to };
@@ -102,8 +106,8 @@ export function createBenchmark(deps: { olap: Olap; store: MetricsStore }, q: Be
       platforms: new Map(q.members.map((m) => [m.id, m.platform])),
     }),
   );
-  const mentions = once(() => readMentions(olap, scope, buckets));
-  const posts = once(() => readSetPosts(olap, scope));
+  const mentions = once(() => sets.mentions(scope, buckets));
+  const posts = once(() => sets.posts(scope));
 
   const members = once(async (): Promise<MemberFigures[]> => {
     const [answer, published] = await Promise.all([series(), posts()]);

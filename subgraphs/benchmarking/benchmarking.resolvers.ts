@@ -16,7 +16,6 @@ import {
   type CompetitorSet,
 } from '../../lib/meta/competitor-sets.repo.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
-import type { Olap } from '../../lib/olap/olap.port.ts';
 import {
   bucketStarts,
   isTimeZone,
@@ -33,6 +32,7 @@ import type { RateBasis } from '../metrics/engagement-rate.ts';
 import type { MetricsStore } from '../metrics/metrics.store.ts';
 import { createBenchmark, type Benchmark, type PostRanking } from './benchmark.ts';
 import type { PostCounter, SetPost } from './set-reads.sql.ts';
+import type { SetReads } from './set-reads.ts';
 
 export const MAX_SET_NAME_LENGTH = 100;
 export const MAX_SET_ACCOUNTS = 100;
@@ -133,7 +133,11 @@ interface MembersArgs {
   accountIds: string[];
 }
 
-export function benchmarkingResolvers(deps: { meta: MetaStore; olap: Olap; store: MetricsStore }) {
+export function benchmarkingResolvers(deps: {
+  meta: MetaStore;
+  store: MetricsStore;
+  sets: SetReads;
+}) {
   const { meta } = deps;
 
   /** Every membership change: one rule checked, in one transaction, of the caller's set only. */
@@ -272,7 +276,13 @@ export function benchmarkingResolvers(deps: { meta: MetaStore; olap: Olap; store
         return found.map(({ post, ...evidence }) => ({ ...evidence, ...postFields(post) }));
       },
     },
+    BenchmarkSeries: { values: pointValues },
+    BenchmarkRate: { values: pointValues },
   } satisfies GraphQLResolverMap<SubgraphContext>;
+}
+
+function pointValues<V>(series: { points: readonly { value: V }[] }): V[] {
+  return series.points.map((p) => p.value);
 }
 
 /** Accounts belong to other subgraphs; this one only names them. */

@@ -8,6 +8,7 @@ import type { Olap } from '../../lib/olap/olap.port.ts';
 import { createMetricsStore } from '../metrics/metrics.store.ts';
 import { createSealedReads } from '../metrics/sealed-reads.ts';
 import { benchmarkingResolvers } from './benchmarking.resolvers.ts';
+import { createSetReads } from './set-reads.ts';
 
 export type BenchmarkingSubgraph = SubgraphServer;
 
@@ -29,7 +30,11 @@ export function createBenchmarkingSubgraph(deps: BenchmarkingDeps): Benchmarking
   const store = createMetricsStore({ ...deps, sealed });
   return createSubgraphServer({
     name: 'benchmarking',
-    resolvers: benchmarkingResolvers({ meta: deps.meta, olap: deps.olap, store }),
+    resolvers: benchmarkingResolvers({
+      meta: deps.meta,
+      store,
+      sets: createSetReads({ olap: deps.olap, live: deps.live }),
+    }),
     tokens: deps.tokens,
     logger: deps.logger,
   });

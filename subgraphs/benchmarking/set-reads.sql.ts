@@ -1,6 +1,7 @@
-// The two statements a benchmark reads besides the metric series, each for the whole set at once:
-// mentions per member and bucket, and the members' posts published in the range with their
-// lifetime counters (post-stats.sql.ts). Scoped by the caller's organisation.
+// The statements a benchmark reads besides the metric series, each for the whole set at once:
+// mentions (whole quarter-hours from their rollup, the ends from the events), and the members'
+// posts published in a range with their lifetime counters (post-stats.sql.ts). Scoped by the
+// caller's organisation; set-reads.ts keeps their answers.
 import type { Olap, OlapParams } from '../../lib/olap/olap.port.ts';
 import { ENGAGEMENT_METRICS, type Platform } from '../../schema/event-envelope.ts';
 import { postStatsSql } from '../posts/post-stats.sql.ts';
@@ -18,70 +19,55 @@ export interface SetPost {
   lifetime: Record<PostCounter, number>;
 }
 
-interface MentionRow {
+interface Scope {
+  orgId: string;
+  accountIds: readonly string[];
+}
+
+/** A mention (a comment event of kind `mention`) of an account, at `t` (ms). */
+export interface MentionAt {
   account_id: string;
-  i: number;
+  t: number;
+}
+
+/** Mentions of an account in the quarter-hour starting at `q` (ms). */
+export interface MentionQuarter {
+  account_id: string;
+  q: number;
   n: number;
 }
 
-const QUARTER_MS = 15 * 60_000;
+const instant = (name: string) => `fromUnixTimestamp64Milli({${name}:Int64}, 'UTC')`;
 
-/**
- * Mentions (comment events of kind `mention`) of each account in [from, to), per bucket index of
- * `bucketStarts`. Whole quarter-hours come from the mentions rollup; the range's ends inside a
- * quarter-hour from the events themselves. Every zone offset is a whole number of quarter-hours,
- * so a quarter-hour lies in one bucket: counts are per quarter-hour first, each placed once.
- */
-export async function readMentions(
+/** Each mention of the accounts in [from, to), from the events; a repeated event id counts once. */
+export function readMentionTimes(
   olap: Olap,
-  q: { orgId: string; accountIds: readonly string[]; from: number; to: number },
-  bucketStarts: readonly number[],
-): Promise<Map<string, number[]>> {
-  // [lo, hi): the whole quarter-hours inside the range; empty when it holds none.
-  const lo = Math.ceil(q.from / QUARTER_MS) * QUARTER_MS;
-  const hi = Math.max(lo, Math.floor(q.to / QUARTER_MS) * QUARTER_MS);
-  const instant = (name: string) => `fromUnixTimestamp64Milli({${name}:Int64}, 'UTC')`;
-  const rows = await olap.query<MentionRow>(
-    `SELECT account_id, toInt64(arrayLastIndex(b -> b <= q, {starts:Array(Int64)})) - 1 AS i,
-            toFloat64(sum(n)) AS n
-     FROM (
-       SELECT account_id, toInt64(toUnixTimestamp(bucket)) * 1000 AS q, sum(mentions) AS n
-       FROM mentions_quarter_hourly
-       WHERE org_id = {org:String} AND account_id IN {accounts:Array(String)}
-         AND bucket >= ${instant('lo')} AND bucket < ${instant('hi')}
-       GROUP BY account_id, q
-       UNION ALL
-       SELECT account_id,
-              toInt64(toUnixTimestamp(toStartOfFifteenMinutes(occurred_at))) * 1000 AS q,
-              uniqExact(event_id) AS n
-       FROM events
-       WHERE org_id = {org:String} AND account_id IN {accounts:Array(String)}
-         AND ((occurred_at >= ${instant('from')} AND occurred_at < ${instant('edgeLo')})
-           OR (occurred_at >= ${instant('edgeHi')} AND occurred_at < ${instant('to')}))
-         AND type = 'comment' AND JSONExtractString(payload, 'kind') = 'mention'
-       GROUP BY account_id, q
-     )
-     GROUP BY account_id, i`,
-    {
-      org: q.orgId,
-      accounts: [...q.accountIds],
-      from: q.from,
-      to: q.to,
-      lo,
-      hi,
-      // A range inside one quarter-hour is all edge: read from the events whole.
-      edgeLo: lo < hi ? lo : q.to,
-      edgeHi: lo < hi ? hi : q.to,
-      starts: [...bucketStarts],
-    },
+  q: Scope & { from: number; to: number },
+): Promise<MentionAt[]> {
+  return olap.query<MentionAt>(
+    `SELECT account_id, toInt64(toUnixTimestamp64Milli(min(occurred_at))) AS t
+     FROM events
+     WHERE org_id = {org:String} AND account_id IN {accounts:Array(String)}
+       AND occurred_at >= ${instant('from')} AND occurred_at < ${instant('to')}
+       AND type = 'comment' AND JSONExtractString(payload, 'kind') = 'mention'
+     GROUP BY account_id, event_id`,
+    { org: q.orgId, accounts: [...q.accountIds], from: q.from, to: q.to },
   );
-  const counts = new Map<string, number[]>();
-  for (const r of rows) {
-    let list = counts.get(r.account_id);
-    if (!list) counts.set(r.account_id, (list = new Array<number>(bucketStarts.length).fill(0)));
-    if (r.i >= 0 && r.i < list.length) list[r.i]! += r.n;
-  }
-  return counts;
+}
+
+/** Mentions per account and whole quarter-hour in [from, to) (both quarter-hours), the rollup's. */
+export function readMentionQuarters(
+  olap: Olap,
+  q: Scope & { from: number; to: number },
+): Promise<MentionQuarter[]> {
+  return olap.query<MentionQuarter>(
+    `SELECT account_id, toInt64(toUnixTimestamp(bucket)) * 1000 AS q, toFloat64(sum(mentions)) AS n
+     FROM mentions_quarter_hourly
+     WHERE org_id = {org:String} AND account_id IN {accounts:Array(String)}
+       AND bucket >= ${instant('from')} AND bucket < ${instant('to')}
+     GROUP BY account_id, q`,
+    { org: q.orgId, accounts: [...q.accountIds], from: q.from, to: q.to },
+  );
 }
 
 type PostRow = {
@@ -96,7 +82,7 @@ type PostRow = {
 /** Every post the accounts published in [from, to), with its lifetime counters: one statement. */
 export async function readSetPosts(
   olap: Olap,
-  q: { orgId: string; accountIds: readonly string[]; from: number; to: number },
+  q: Scope & { from: number; to: number },
 ): Promise<SetPost[]> {
   const params: OlapParams = { org: q.orgId };
   const sql = `${postStatsSql({ from: q.from, to: q.to, accountIds: q.accountIds }, params)}

@@ -9,8 +9,8 @@
 // across the cuts. Lifetime totals change by their level's moves, so the head and tail use each
 // series' level at the quarter-hour before `from` and at B. Distinct users seen only at the ends
 // are added where the core never saw them.
-import { WRITE_MARK_TTL_SECONDS, writeMarkKey } from '../../lib/live/live-keys.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
+import { createWriteMarkedCache } from '../../lib/live/write-marked-cache.ts';
 import type { Olap, OlapParams } from '../../lib/olap/olap.port.ts';
 import { bucketStarts, floorBucket, nextBucket } from '../../lib/time/zoned-buckets.ts';
 import { EVENT_TIME_WINDOW } from '../../lib/config.ts';
@@ -26,7 +26,6 @@ import {
   type SeriesRow,
 } from './series.sql.ts';
 import { readStoredValues, type StoredValues, type Value } from './stored-values.ts';
-import { cacheLookups } from '../../lib/observability/metrics.ts';
 
 const QUARTER_MS = 15 * 60_000;
 /** A cached part is dropped after this long even when no write touched it. */
@@ -57,19 +56,33 @@ interface EdgeRow {
 /** Per series (metric, account, post): its level at the head's quarter-hour and at B. */
 type Levels = Map<string, { atHead: number; atB: number }>;
 
-interface Entry<T> {
-  marks: string;
-  createdAt: number;
-  value: Promise<T>;
-  /** Values or rows held, once computed. */
-  size: number;
-}
-
 const floorQuarter = (ms: number) => Math.floor(ms / QUARTER_MS) * QUARTER_MS;
 const ceilQuarter = (ms: number) => Math.ceil(ms / QUARTER_MS) * QUARTER_MS;
 const rowCount = (rows: readonly unknown[]) => rows.length;
 const seriesKey = (metric: string, account: string, post: string) =>
   `${metric}\u0000${account}\u0000${post}`;
+
+/**
+ * Where a range [from, to) read at `nowMs` is cut: the head quarter-hour starts at `head`, the core
+ * is [coreFrom, coreTo), the tail [coreTo, tailEnd); undefined when no whole past quarter-hour lies
+ * inside the range (nothing sealed to keep).
+ */
+export function sealedCuts(
+  from: number,
+  to: number,
+  nowMs: number,
+): { head: number; coreFrom: number; coreTo: number; tailEnd: number } | undefined {
+  const head = floorQuarter(from);
+  const coreFrom = head === from ? from : head + QUARTER_MS;
+  const coreTo = floorQuarter(Math.min(to, nowMs));
+  if (coreTo <= coreFrom) return undefined;
+  // Events may carry times a little ahead of the clock, no more: the tail reads up to there.
+  const tailEnd = Math.max(
+    coreTo + QUARTER_MS,
+    ceilQuarter(Math.min(to, nowMs + EVENT_TIME_WINDOW.maxFutureSkewMs)),
+  );
+  return { head, coreFrom, coreTo, tailEnd };
+}
 
 export function createSealedReads(deps: {
   olap: Olap;
@@ -77,81 +90,15 @@ export function createSealedReads(deps: {
   now?: () => number;
 }): SealedReads {
   const { olap, live, now = Date.now } = deps;
-  const entries = new Map<string, Entry<unknown>>();
-  let held = 0;
-  const drop = (key: string, entry: Entry<unknown>) => {
-    if (entries.get(key) !== entry) return;
-    entries.delete(key);
-    held -= entry.size;
-  };
-  const clear = () => {
-    entries.clear();
-    held = 0;
-  };
-
-  const usable = (entry: Entry<unknown> | undefined, marks: string): entry is Entry<unknown> =>
-    entry !== undefined && entry.marks === marks && now() - entry.createdAt < MAX_AGE_MS;
-
-  /** The part under `key`, computed once per set of marks and kept while there is room. */
-  function cached<T>(
-    key: string,
-    marks: string,
-    compute: () => Promise<T>,
-    sizeOf: (value: T) => number,
-  ): Promise<T> {
-    const found = entries.get(key);
-    if (usable(found, marks)) {
-      cacheLookups.inc({ cache: 'sealed-reads', result: 'hit' });
-      return found.value as Promise<T>;
-    }
-    cacheLookups.inc({ cache: 'sealed-reads', result: 'miss' });
-    const value = compute();
-    const entry: Entry<T> = { marks, createdAt: now(), value, size: 0 };
-    if (found) drop(key, found);
-    entries.set(key, entry);
-    value.then(
-      (v) => {
-        if (entries.get(key) !== entry) return;
-        entry.size = sizeOf(v);
-        held += entry.size;
-        if (entry.size > MAX_PART) drop(key, entry);
-        for (const [oldest, e] of entries) {
-          if (held <= MAX_CACHED) break;
-          drop(oldest, e);
-        }
-      },
-      () => drop(key, entry),
-    );
-    return value;
-  }
-
-  // Without marks nothing cached can be trusted, now or after the live store is back.
-  const marksOf = async (keys: string[]) => {
-    try {
-      const counts = await live.counters(keys);
-      return {
-        late: counts.filter((_, i) => i % 2 === 0).join(','),
-        any: counts.filter((_, i) => i % 2 === 1).join(','),
-      };
-    } catch {
-      clear();
-      return undefined;
-    }
-  };
-  // Before a part is computed its marks are made to outlive it, so a mark that expired and
-  // counted up again can never look unchanged.
-  const keepMarks = async (keys: string[]) => {
-    try {
-      await live.increment(
-        keys.map((key) => ({ key, by: 0 })),
-        WRITE_MARK_TTL_SECONDS,
-      );
-      return true;
-    } catch {
-      clear();
-      return false;
-    }
-  };
+  const cache = createWriteMarkedCache({
+    live,
+    name: 'sealed-reads',
+    maxHeld: MAX_CACHED,
+    maxEntry: MAX_PART,
+    maxAgeMs: MAX_AGE_MS,
+    now,
+  });
+  const cached = cache.get.bind(cache);
 
   const edgeRows = (q: SeriesQuery, from: number, to: number) =>
     olap.query<EdgeRow>(
@@ -224,21 +171,10 @@ export function createSealedReads(deps: {
 
   return {
     async read(q) {
-      const nowMs = now();
-      const head = floorQuarter(q.from);
-      const coreFrom = head === q.from ? q.from : head + QUARTER_MS;
-      const coreTo = floorQuarter(Math.min(q.to, nowMs));
-      if (coreTo <= coreFrom) return undefined;
-      // Events may carry times a little ahead of the clock, no more: the tail reads up to there.
-      const tailEnd = Math.max(
-        coreTo + QUARTER_MS,
-        ceilQuarter(Math.min(q.to, nowMs + EVENT_TIME_WINDOW.maxFutureSkewMs)),
-      );
-      const markKeys = q.accountIds.flatMap((a) => [
-        writeMarkKey('late', q.orgId, a),
-        writeMarkKey('any', q.orgId, a),
-      ]);
-      const marks = await marksOf(markKeys);
+      const cuts = sealedCuts(q.from, q.to, now());
+      if (!cuts) return undefined;
+      const { head, coreFrom, coreTo, tailEnd } = cuts;
+      const marks = await cache.marks(q.orgId, q.accountIds);
       if (!marks) return undefined;
 
       const stored = storedMetricsOf(q.metrics);
@@ -258,10 +194,10 @@ export function createSealedReads(deps: {
       const headKey = JSON.stringify(['head', scope, head]);
       const tailKey = JSON.stringify(['tail', scope, coreTo, tailEnd]);
       const missing =
-        !usable(entries.get(coreKey), marks.late) ||
-        (head < q.from && !usable(entries.get(headKey), marks.late)) ||
-        (q.to > coreTo && !usable(entries.get(tailKey), marks.any));
-      if (missing && !(await keepMarks(markKeys))) return undefined;
+        !cache.holds(coreKey, marks.late) ||
+        (head < q.from && !cache.holds(headKey, marks.late)) ||
+        (q.to > coreTo && !cache.holds(tailKey, marks.any));
+      if (missing && !(await cache.keep(q.orgId, q.accountIds))) return undefined;
       const [core, headRows, tailRows] = await Promise.all([
         cached(
           coreKey,
