@@ -39,12 +39,21 @@ export type ServiceName = (typeof SERVICES)[number];
 /**
  * How far from the collector's clock an event's time may be. Clocks run a little ahead; five years
  * back keeps one bus batch within about 60 monthly partitions of the events table, below the 100
- * a single ClickHouse insert may write (`max_partitions_per_insert_block`).
+ * a single ClickHouse insert may write (`max_partitions_per_insert_block`). App events come from
+ * devices whose clocks are anyone's guess: as PostHog does, up to 23 hours ahead is kept, and
+ * further ahead is stored at the receive time, with a warning.
  */
 export const EVENT_TIME_WINDOW = {
   maxFutureSkewMs: 5 * 60_000,
+  appFutureClampMs: 23 * 3_600_000,
   maxAgeMs: 5 * 365 * 86_400_000,
 } as const;
+
+/** The furthest ahead of the clock any stored event may be. */
+export const MAX_EVENT_LEAD_MS = Math.max(
+  EVENT_TIME_WINDOW.maxFutureSkewMs,
+  EVENT_TIME_WINDOW.appFutureClampMs,
+);
 
 const port = z.coerce.number().int().min(0).max(65535);
 const ms = z.coerce.number().int().min(1).max(600_000);

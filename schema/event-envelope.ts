@@ -160,15 +160,132 @@ export const audienceEventSchema = z
     'an audience snapshot needs at least one of age, gender, country, city, interests',
   );
 
-const propertyValue = z.union([str('text', 0, 1024), z.number(), z.boolean(), z.null()]);
+/** Bounds of an app event's properties: any JSON object within them. */
+export const PROPERTY_LIMITS = {
+  /** Names in a path: `device.os.version` is 3. */
+  depth: 5,
+  /** Names at the top level, and values (leaves) in all. */
+  topLevel: 100,
+  leaves: 200,
+  arrayItems: 100,
+  text: 1024,
+  bytes: 16 * 1024,
+} as const;
+
+/** Why a property name cannot be one, or null. Dots join the names of a path, so none holds one. */
+function badPropertyName(name: string): string | null {
+  if (name.length < 1 || name.length > 128) return 'a name is 1 to 128 characters';
+  if (name === '__proto__') return 'the key __proto__ is reserved';
+  if (name.includes('.'))
+    return 'a name holds no "." (it joins the names of a path); nest an object';
+  return forbiddenCharacter(name, 'label');
+}
+
+/**
+ * Any JSON object within PROPERTY_LIMITS: strings, finite numbers, booleans and nulls, in arrays
+ * and objects nested up to `depth` names deep. A nested `__proto__` is refused like a top one.
+ */
+const jsonProperties = z.unknown().superRefine((value, ctx) => {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'properties must be a JSON object' });
+    return;
+  }
+  let leaves = 0;
+  const fail = (path: PropertyKey[], message: string) => {
+    ctx.addIssue({ code: 'custom', message, path });
+    return false;
+  };
+  // False once an issue is raised: one reason per event is enough, and walking on costs time.
+  const walk = (v: unknown, path: PropertyKey[], names: number): boolean => {
+    if (v === null || typeof v === 'boolean')
+      return (
+        ++leaves <= PROPERTY_LIMITS.leaves ||
+        fail(path, `at most ${PROPERTY_LIMITS.leaves} values in all`)
+      );
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return fail(path, 'a number must be finite');
+      return (
+        ++leaves <= PROPERTY_LIMITS.leaves ||
+        fail(path, `at most ${PROPERTY_LIMITS.leaves} values in all`)
+      );
+    }
+    if (typeof v === 'string') {
+      if (v.length > PROPERTY_LIMITS.text)
+        return fail(path, `a text holds at most ${PROPERTY_LIMITS.text} characters`);
+      const why = forbiddenCharacter(v, 'text');
+      if (why) return fail(path, why);
+      return (
+        ++leaves <= PROPERTY_LIMITS.leaves ||
+        fail(path, `at most ${PROPERTY_LIMITS.leaves} values in all`)
+      );
+    }
+    if (Array.isArray(v)) {
+      if (v.length > PROPERTY_LIMITS.arrayItems)
+        return fail(path, `a list holds at most ${PROPERTY_LIMITS.arrayItems} items`);
+      return v.every((item, i) => walk(item, [...path, i], names));
+    }
+    if (typeof v !== 'object') return fail(path, 'not a JSON value');
+    if (names >= PROPERTY_LIMITS.depth) {
+      return fail(path, `properties nest at most ${PROPERTY_LIMITS.depth} names deep`);
+    }
+    const keys = Object.keys(v);
+    if (Object.hasOwn(v, '__proto__') && !keys.includes('__proto__')) keys.push('__proto__');
+    if (names === 0 && keys.length > PROPERTY_LIMITS.topLevel) {
+      return fail(path, `at most ${PROPERTY_LIMITS.topLevel} properties`);
+    }
+    return keys.every((key) => {
+      const why = badPropertyName(key);
+      // Said of the object holding it: the name itself would vanish from a parsed path.
+      if (key === '__proto__') return fail(path, why!);
+      if (why) return fail([...path, key], `key ${why}`);
+      return walk((v as Record<string, unknown>)[key], [...path, key], names + 1);
+    });
+  };
+  if (!walk(value, [], 0)) return;
+  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (bytes > PROPERTY_LIMITS.bytes) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${bytes} bytes as JSON; at most ${PROPERTY_LIMITS.bytes}`,
+    });
+  }
+}) as z.ZodType<Record<string, unknown>>;
+
+const personValue = z.union([
+  str('text', 0, PROPERTY_LIMITS.text),
+  z.number(),
+  z.boolean(),
+  z.null(),
+]);
+/** Person properties an event sets: names to scalars, one level (a person has no nested ones). */
+const personProperties = z
+  .record(
+    z.string().superRefine((name, ctx) => {
+      const why = badPropertyName(name);
+      if (why) ctx.addIssue({ code: 'custom', message: why });
+    }),
+    personValue,
+  )
+  .refine(
+    (m) => Object.keys(m).length <= PROPERTY_LIMITS.topLevel,
+    `at most ${PROPERTY_LIMITS.topLevel} properties`,
+  );
 
 export const appEventSchema = z.object({
   ...base,
   type: z.literal('app'),
   name: label(1, 128),
+  /** The user (PostHog's distinct id). Events without one count in totals, never as users. */
   userId: id.optional(),
+  sessionId: id.optional(),
   postId: id.optional(),
-  properties: keyed(label(1, 128), propertyValue, 100, 'properties').default({}),
+  properties: jsonProperties.default({}),
+  /** When the SDK sent the batch, by its clock: corrects `occurredAt` for its skew. */
+  sentAt: instant.optional(),
+  /** Person properties: the latest value of each wins ($set). */
+  set: personProperties.optional(),
+  /** Person properties kept only if the person has none of that name yet ($set_once). */
+  setOnce: personProperties.optional(),
 });
 
 export const eventInputSchema = z.discriminatedUnion('type', [
@@ -221,6 +338,8 @@ export function serializeEnvelope(
 export interface EventTimeWindow {
   /** Event clocks may run a little ahead of ours; further ahead is a producer bug. */
   maxFutureSkewMs: number;
+  /** App events may be this far ahead (devices' clocks); the collector clamps them to it. */
+  appFutureClampMs: number;
   /** Older events are refused: see `EVENT_TIME_WINDOW` in lib/config.ts for why there is a bound. */
   maxAgeMs: number;
 }
@@ -232,8 +351,9 @@ export function checkEventTime(
   window: EventTimeWindow,
 ): string | null {
   const at = Date.parse(event.occurredAt);
-  if (at > receivedAt + window.maxFutureSkewMs) {
-    return `occurredAt: more than ${describeSpan(window.maxFutureSkewMs)} in the future`;
+  const ahead = event.type === 'app' ? window.appFutureClampMs : window.maxFutureSkewMs;
+  if (at > receivedAt + ahead) {
+    return `occurredAt: more than ${describeSpan(ahead)} in the future`;
   }
   if (at < receivedAt - window.maxAgeMs) {
     return `occurredAt: more than ${describeSpan(window.maxAgeMs)} in the past, the most an event may be late`;
@@ -244,6 +364,7 @@ export function checkEventTime(
 function describeSpan(ms: number): string {
   const day = 86_400_000;
   if (ms >= day && ms % day === 0) return `${ms / day} days`;
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} hours`;
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} minutes`;
   return `${ms / 1000} seconds`;
 }

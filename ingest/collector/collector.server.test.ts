@@ -59,7 +59,7 @@ const record: AccountsSeen = (org, accounts) =>
 
 async function start(
   onAccounts: AccountsSeen = record,
-  eventTime?: { maxFutureSkewMs: number; maxAgeMs: number },
+  eventTime?: { maxFutureSkewMs: number; appFutureClampMs: number; maxAgeMs: number },
 ) {
   collector = await serveCollector({
     bus,
@@ -221,7 +221,11 @@ describe('503 only for what a retry can cure', () => {
 
 describe('event time', () => {
   test('events too far ahead or behind the receiving clock are rejected, with the bound', async () => {
-    await start(record, { maxFutureSkewMs: 5 * 60_000, maxAgeMs: 30 * DAY });
+    await start(record, {
+      maxFutureSkewMs: 5 * 60_000,
+      appFutureClampMs: 23 * 3_600_000,
+      maxAgeMs: 30 * DAY,
+    });
     const at = (ms: number) => ({ occurredAt: new Date(ms).toISOString() });
     const { body } = await post([
       event(at(NOW + 4 * 60_000)),
@@ -238,16 +242,66 @@ describe('event time', () => {
       'occurredAt: 1899-12-31T23:59:59Z is outside 1900-01-01..2299-12-31 (UTC), the range the event store holds',
     ]);
   });
+
+  test('app events: sentAt corrects the device clock; more than 23 h ahead is kept at receipt, with a warning', async () => {
+    await start();
+    const HOUR = 3_600_000;
+    const app = (id: string, occurredAt: number, sentAt?: number): Record<string, unknown> => ({
+      id,
+      type: 'app',
+      platform: 'app',
+      accountId: 'app-good',
+      name: 'page_view',
+      userId: 'u1',
+      occurredAt: new Date(occurredAt).toISOString(),
+      ...(sentAt !== undefined && { sentAt: new Date(sentAt).toISOString() }),
+    });
+    const { body } = await post([
+      // A device 2 hours fast: it stamped the event 10 s before it sent the batch.
+      app('skewed', NOW + 2 * HOUR - 10_000, NOW + 2 * HOUR),
+      // A device 3 days slow, likewise.
+      app('slow', NOW - 72 * HOUR - 60_000, NOW - 72 * HOUR),
+      // No sentAt: 22 hours ahead is kept as sent, 24 hours ahead is clamped.
+      app('ahead', NOW + 22 * HOUR),
+      app('too-far', NOW + 24 * HOUR),
+      // Corrected by sentAt and still beyond 23 hours: clamped too.
+      app('corrected-too-far', NOW + 30 * HOUR, NOW + HOUR),
+    ]);
+    expect(body.results.map((r) => r.status)).toEqual(Array(5).fill('accepted'));
+    const warnings = body.results.map((r) => (r as { warnings?: string[] }).warnings ?? []);
+    expect(warnings).toEqual([
+      [],
+      [],
+      [],
+      ['occurredAt is more than 23 hours in the future; stored at the receive time'],
+      [
+        'occurredAt corrected by sentAt is more than 23 hours in the future; stored at the receive time',
+      ],
+    ]);
+    await settled();
+    const stored = new Map(
+      published.map((m) => {
+        const { event: e } = JSON.parse(m.value) as { event: { id: string; occurredAt: string } };
+        return [e.id, Date.parse(e.occurredAt)];
+      }),
+    );
+    expect(stored.get('skewed')).toBe(NOW - 10_000);
+    expect(stored.get('slow')).toBe(NOW - 60_000);
+    expect(stored.get('ahead')).toBe(NOW + 22 * HOUR);
+    expect(stored.get('too-far')).toBe(NOW);
+    expect(stored.get('corrected-too-far')).toBe(NOW);
+  });
 });
 
 describe('size', () => {
   test('an event whose message would exceed 512 KiB is rejected, the rest of the batch kept', async () => {
     await start();
     // Each control character is written as \u00XX: 1024 of them make 6 KiB of JSON per value.
-    const properties = Object.fromEntries(
+    // Person properties are not bounded in bytes themselves (event properties are, at 16 KiB).
+    const set = Object.fromEntries(
       Array.from({ length: 100 }, (_, i) => [`k${i}`, '\u0001'.repeat(1024)]),
     );
-    const big = event({ type: 'app', name: 'open', properties });
+    const big = event({ type: 'app', name: 'open', set });
     const { body } = await post([big, event()]);
     expect(body.results[0]?.reason).toMatch(
       /^event: \d+ bytes as JSON, more than the 524288 bytes/,

@@ -19,12 +19,13 @@ import {
   type EventTimeWindow,
 } from '../../schema/event-envelope.ts';
 import { EVENTS_TOPIC, partitionKey } from '../pipeline/topics.ts';
+import { settleAppEventTime } from './app-event-time.ts';
 
 export const MAX_EVENTS_PER_BATCH = 1000;
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export type EventResult =
-  | { index: number; id: string; status: 'accepted' }
+  | { index: number; id: string; status: 'accepted'; warnings?: string[] }
   | { index: number; status: 'rejected'; reason: string };
 
 export interface CollectorResponse {
@@ -123,7 +124,7 @@ export function createCollectorHandler(deps: CollectorDeps) {
         results.push({ index, status: 'rejected', reason: describeIssues(parsed.error) });
         return;
       }
-      const event = parsed.data;
+      const { event, warning } = settleAppEventTime(parsed.data, receivedAt, eventTime);
       const late = checkEventTime(event, receivedAt, eventTime);
       const serialized = late
         ? undefined
@@ -132,7 +133,12 @@ export function createCollectorHandler(deps: CollectorDeps) {
         results.push({ index, status: 'rejected', reason: late ?? serialized!.reason });
         return;
       }
-      results.push({ index, id: event.id, status: 'accepted' });
+      results.push({
+        index,
+        id: event.id,
+        status: 'accepted',
+        ...(warning !== undefined && { warnings: [warning] }),
+      });
       const key = partitionKey(caller.orgId, event.accountId);
       candidates.push({ index, event, message: { key, value: serialized.value } });
       accounts.set(event.accountId, event.platform);

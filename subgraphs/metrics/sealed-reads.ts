@@ -13,7 +13,7 @@ import type { LiveStore } from '../../lib/live/live.port.ts';
 import { createWriteMarkedCache } from '../../lib/live/write-marked-cache.ts';
 import type { Olap, OlapParams } from '../../lib/olap/olap.port.ts';
 import { bucketStarts, floorBucket, nextBucket } from '../../lib/time/zoned-buckets.ts';
-import { EVENT_TIME_WINDOW } from '../../lib/config.ts';
+import { MAX_EVENT_LEAD_MS } from '../../lib/config.ts';
 import { ENGAGEMENTS } from '../../schema/engagement.ts';
 import type { MetricName, Platform } from '../../schema/event-envelope.ts';
 import {
@@ -79,7 +79,7 @@ export function sealedCuts(
   // Events may carry times a little ahead of the clock, no more: the tail reads up to there.
   const tailEnd = Math.max(
     coreTo + QUARTER_MS,
-    ceilQuarter(Math.min(to, nowMs + EVENT_TIME_WINDOW.maxFutureSkewMs)),
+    ceilQuarter(Math.min(to, nowMs + MAX_EVENT_LEAD_MS)),
   );
   return { head, coreFrom, coreTo, tailEnd };
 }
