@@ -84,6 +84,7 @@ beforeAll(async () => {
       benchmarking: down,
       reports: down,
       admin: down,
+      product: down,
     },
     authenticate,
     tokens: createInternalTokens('a-secret-only-this-test-knows-0123456789'),

@@ -187,6 +187,7 @@ beforeAll(async () => {
       benchmarking: down,
       reports: down,
       admin: down,
+      product: down,
     },
     authenticate,
     tokens,

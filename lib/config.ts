@@ -13,6 +13,7 @@ export const SERVERS = [
   'benchmarking',
   'reports',
   'admin',
+  'product',
 ] as const;
 export type ServerName = (typeof SERVERS)[number];
 export type SubgraphName = Exclude<ServerName, 'gateway' | 'ingest'>;
@@ -23,6 +24,7 @@ export const SUBGRAPHS: readonly SubgraphName[] = [
   'benchmarking',
   'reports',
   'admin',
+  'product',
 ];
 
 /** The pipeline's consumer roles; on Kafka each may run in its own processes, several times. */
@@ -73,6 +75,7 @@ const envSchema = z.object({
   LOUPE_BENCHMARKING_PORT: port.default(4004),
   LOUPE_REPORTS_PORT: port.default(4005),
   LOUPE_ADMIN_PORT: port.default(4006),
+  LOUPE_PRODUCT_PORT: port.default(4007),
   /** Base URL per subgraph when they run in other processes; defaults to host + port. */
   LOUPE_METRICS_URL: z.url().optional(),
   LOUPE_AUDIENCE_URL: z.url().optional(),
@@ -80,6 +83,7 @@ const envSchema = z.object({
   LOUPE_BENCHMARKING_URL: z.url().optional(),
   LOUPE_REPORTS_URL: z.url().optional(),
   LOUPE_ADMIN_URL: z.url().optional(),
+  LOUPE_PRODUCT_URL: z.url().optional(),
   /** Redis for the live store and caches; unset keeps them in-process. */
   LOUPE_REDIS_URL: z.url().optional(),
   /** Namespaces every key and channel, so several deployments can share one Redis. */
@@ -353,6 +357,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       benchmarking: e.LOUPE_BENCHMARKING_PORT,
       reports: e.LOUPE_REPORTS_PORT,
       admin: e.LOUPE_ADMIN_PORT,
+      product: e.LOUPE_PRODUCT_PORT,
     },
     subgraphUrls: {
       metrics: e.LOUPE_METRICS_URL,
@@ -361,6 +366,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       benchmarking: e.LOUPE_BENCHMARKING_URL,
       reports: e.LOUPE_REPORTS_URL,
       admin: e.LOUPE_ADMIN_URL,
+      product: e.LOUPE_PRODUCT_URL,
     },
     ...(e.LOUPE_INTERNAL_SECRET !== undefined && { internalSecret: e.LOUPE_INTERNAL_SECRET }),
     ...(e.LOUPE_OTLP_TRACES_URL && { tracesUrl: e.LOUPE_OTLP_TRACES_URL }),

@@ -60,6 +60,7 @@ import { startPipeline, type Pipeline, type Stage } from '../ingest/pipeline/pip
 import { startAdminSubgraph } from '../subgraphs/admin/main.ts';
 import { startAudienceSubgraph } from '../subgraphs/audience/main.ts';
 import { startBenchmarkingSubgraph } from '../subgraphs/benchmarking/main.ts';
+import { startProductSubgraph } from '../subgraphs/product/main.ts';
 import { startMetricsSubgraph } from '../subgraphs/metrics/main.ts';
 import { startPostsSubgraph } from '../subgraphs/posts/main.ts';
 import { startReportsSubgraph } from '../subgraphs/reports/main.ts';
@@ -299,6 +300,7 @@ export async function startLoupe(
       posts: () => startPostsSubgraph(config, deps),
       benchmarking: () => startBenchmarkingSubgraph(config, deps),
       reports: () => startReportsSubgraph(config, deps),
+      product: () => startProductSubgraph(config, deps),
       admin: async () =>
         startAdminSubgraph(config, {
           ...deps,

@@ -1,0 +1,33 @@
+-- App events as product analytics reads them: one row per event, its properties in a JSON column
+-- (each path a subcolumn of its own, so a filter or a breakdown reads only the paths it names),
+-- sorted so that one event name over a range is one contiguous read per app. Fed by the same
+-- insert as `events`; the sink never inserts an event id twice.
+CREATE TABLE IF NOT EXISTS product_events
+(
+    org_id     LowCardinality(String),
+    app_id     String,
+    event      LowCardinality(String),
+    event_id   String,
+    user_id    String,
+    session_id String,
+    post_id    String,
+    timestamp  DateTime64(3, 'UTC'),
+    properties JSON(max_dynamic_paths = 256)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (org_id, app_id, event, timestamp, event_id);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS product_events_mv TO product_events AS
+SELECT
+    org_id,
+    account_id AS app_id,
+    JSONExtractString(payload, 'name') AS event,
+    event_id,
+    user_id,
+    JSONExtractString(payload, 'sessionId') AS session_id,
+    post_id,
+    occurred_at AS timestamp,
+    CAST(if(JSONHas(payload, 'properties'), JSONExtractRaw(payload, 'properties'), '{}'), 'JSON(max_dynamic_paths = 256)') AS properties
+FROM events
+WHERE type = 'app';
