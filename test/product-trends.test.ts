@@ -2,9 +2,11 @@
 // an independent recount (support/product-recount.ts) of the raw app events posted: a seeded
 // stream over 40 days, ranges with unaligned ends in Los Angeles (the organisation's zone, across
 // the end of daylight time) and Asia/Kolkata, every math, filter operator, breakdowns with
-// "Other" and null groups, the previous period and formulas. Then bad input, and another
-// organisation posting events under the same app id.
+// "Other" and null groups, the previous period and formulas; events re-sent, another app's and
+// another platform's count nowhere. Then bad input, and another organisation posting events
+// under the same app id.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { EventInput } from '../schema/event-envelope.ts';
 import type { RunningLoupe } from '../scripts/runtime.ts';
 import { startEmbeddedProduct } from './support/embedded-product.ts';
 import { seeded } from './support/known-batch.ts';
@@ -129,6 +131,9 @@ function buildEvents(seed: number, prefix: string, size: number): AppEvent[] {
     if (random() < 0.4) {
       properties['context'] = { page: { section: pick(['home', 'checkout', 'search']) } };
     }
+    // Names and texts a query must quote: an apostrophe, a double quote, a backslash, non-ASCII.
+    if (random() < 0.2) properties["o'k"] = pick(['yes', "it's", 'say "hi"', 'back\\slash']);
+    if (random() < 0.2) properties['país'] = { ciudad: pick(['Málaga', 'Zürich', 'Köln']) };
     if (name === 'purchase') {
       // Now and then as text: not a JSON number, so no PROPERTY math or GT counts it.
       properties['revenue'] = random() < 0.06 ? '12.50' : pick(PRICES);
@@ -164,6 +169,29 @@ function buildEvents(seed: number, prefix: string, size: number): AppEvent[] {
 
 const EVENTS = buildEvents(20261101, 'pt-a', 5000);
 
+/**
+ * What must count nowhere in the app's figures: the same events again (an event's id is the
+ * pipeline's idempotency key), another app of the organisation, and another platform's account
+ * that happens to carry the app's id.
+ */
+function noise(): EventInput[] {
+  const otherApp = buildEvents(4242, 'pt-other', 400).map((e) => ({
+    ...e,
+    accountId: 'other-app',
+  }));
+  const instagram = EVENTS.slice(0, 100).map((e, i): EventInput => ({
+    id: `pt-ig-${i}`,
+    type: 'engagement',
+    platform: 'instagram',
+    accountId: APP,
+    metric: 'likes',
+    mode: 'delta',
+    value: 1,
+    occurredAt: e.occurredAt,
+  }));
+  return [...EVENTS.slice(0, 300), ...otherApp, ...instagram];
+}
+
 // ---- Talking to the product ----
 
 let loupe: RunningLoupe;
@@ -183,7 +211,7 @@ async function graphql<T>(key: string, query: string, variables: object = {}) {
   return (await res.json()) as GraphQLReply<T>;
 }
 
-async function postEvents(key: string, events: readonly AppEvent[]) {
+async function postEvents(key: string, events: readonly EventInput[]) {
   for (let i = 0; i < events.length; i += 1000) {
     const res = await fetch(`${loupe.urls.ingest!}/v1/events`, {
       method: 'POST',
@@ -255,7 +283,9 @@ async function trends(q: TrendsQuery, key = KEY): Promise<Answer> {
   return reply.data!.product!.trends;
 }
 
-const recount = (q: TrendsQuery, events: readonly AppEvent[] = EVENTS) =>
+/** Every app event the organisation has sent so far. */
+let sent: readonly AppEvent[] = EVENTS;
+const recount = (q: TrendsQuery, events: readonly AppEvent[] = sent) =>
   recountTrends(events, q, ORG_ZONE);
 
 const instant = (text: string) => iso(Date.parse(text));
@@ -316,6 +346,7 @@ beforeAll(async () => {
   loupe = await startEmbeddedProduct(KEY);
   keyB = (await loupe.createOrganisation('Other org')).apiKey;
   await postEvents(KEY, EVENTS);
+  await postEvents(KEY, noise());
   await loupe.caughtUp();
 }, 180_000);
 afterAll(async () => loupe?.close());
@@ -455,6 +486,17 @@ describe('every math, recounted', () => {
 // ---- Filters ----
 
 const FILTERS: [string, PropertyFilter][] = [
+  ["o'k EQ it's (quotes in name and value)", { property: "o'k", op: 'EQ', value: "it's" }],
+  [
+    'o\'k IN say "hi", back\\slash',
+    { property: "o'k", op: 'IN', value: ['say "hi"', 'back\\slash'] },
+  ],
+  ["o'k REGEX \\\\ (a backslash)", { property: "o'k", op: 'REGEX', value: '\\\\' }],
+  [
+    'país.ciudad CONTAINS ZÜR (non-ASCII, any case)',
+    { property: 'país.ciudad', op: 'CONTAINS', value: 'ZÜR' },
+  ],
+  ['país.ciudad EQ Málaga', { property: 'país.ciudad', op: 'EQ', value: 'Málaga' }],
   ['country EQ US', { property: 'country', op: 'EQ', value: 'US' }],
   ['returning EQ true (a boolean by its text)', { property: 'returning', op: 'EQ', value: true }],
   ['revenue EQ 50 (a number by its text)', { property: 'revenue', op: 'EQ', value: 50 }],
@@ -648,6 +690,26 @@ describe('breakdowns, recounted', () => {
     });
   });
 
+  test('by names and texts that need quoting, nested and not', async () => {
+    const want = await expectQuery({
+      range: range(KOL_DAYS),
+      timeZone: KOLKATA,
+      series: [all(), all({ math: 'UNIQUE_USERS' })],
+      breakdown: [{ property: "o'k" }, { property: 'país.ciudad' }],
+    });
+    expect(want.results.some((r) => r.breakdown[0] === 'say "hi"')).toBe(true);
+  });
+
+  test('by a number property (its text, beside a string of digits), top 4 and Other', async () => {
+    const want = await expectQuery({
+      range: range(LA_DAYS),
+      series: [purchases(), purchases({ math: 'UNIQUE_USERS' })],
+      breakdown: [{ property: 'revenue' }],
+      breakdownLimit: 4,
+    });
+    expect(want.results.some((r) => r.other)).toBe(true);
+  });
+
   test('ranked by the sum of DAU values, WAU beside it, with the previous period', async () => {
     await expectQuery({
       range: range(LA_DAYS),
@@ -813,6 +875,52 @@ describe('bad input', () => {
     const reply = await trendsReply(q);
     expect(reply.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(reply.errors?.[0]?.message).toMatch(mentions);
+  });
+});
+
+// ---- Later events ----
+
+describe('answers after more events', () => {
+  test('events and person properties sent after an answer are in the next one', async () => {
+    const q: TrendsQuery = {
+      range: range(LA_DAYS),
+      series: [
+        all(),
+        all({
+          math: 'UNIQUE_USERS',
+          where: { property: 'tier', person: true, op: 'EQ', value: 'gold' },
+        }),
+      ],
+      breakdown: [{ property: 'country' }, { property: 'tier', person: true }],
+      breakdownLimit: 8,
+    };
+    expectRecount(await trends(q), recount(q));
+    const event = (n: number, at: number, extra: Partial<AppEvent> = {}): AppEvent => ({
+      id: `pt-late-${n}`,
+      type: 'app',
+      platform: 'app',
+      accountId: APP,
+      name: 'page_view',
+      occurredAt: iso(at),
+      properties: { country: 'FR' },
+      ...extra,
+    });
+    const late = [
+      // In the range: at its start, inside it, at its last millisecond; and at its end (outside).
+      event(0, LA_DAYS.from + 3, { userId: 'u-late' }),
+      event(1, LA_DAYS.from + 2 * DAY + 7, { userId: 'u-late' }),
+      event(2, LA_DAYS.to - 1 - 3, { userId: 'u-1' }),
+      event(3, LA_DAYS.to + 5, { userId: 'u-2' }),
+      // After every other event: the users' latest tier, so past ranges regroup them.
+      ...['u-1', 'u-2', 'u-3', 'u-4', 'u-5'].map((userId, i) =>
+        event(4 + i, END + (i + 1) * 1_000, { userId, name: 'signup', set: { tier: 'gold' } }),
+      ),
+    ];
+    await postEvents(KEY, late);
+    await loupe.caughtUp();
+    sent = [...EVENTS, ...late];
+    expect(recount(q)).not.toEqual(recount(q, EVENTS));
+    expectRecount(await trends(q), recount(q));
   });
 });
 

@@ -1,7 +1,7 @@
 // Properties and filters as ClickHouse SQL over `product_events` (schema/clickhouse/030): an event
 // property is a path of its JSON column, a person property the latest value in person_properties
 // (031). Every name and value a caller sends travels as a bound parameter, never as SQL text.
-import type { OlapParams } from '../../lib/olap/olap.port.ts';
+import type { Olap, OlapParams } from '../../lib/olap/olap.port.ts';
 import { PROPERTY_LIMITS } from '../../schema/event-envelope.ts';
 import { badInput } from '../../lib/graphql/errors.ts';
 
@@ -185,6 +185,18 @@ export function regexesOf(filter: FilterInput | null | undefined): string[] {
   if (!filter) return [];
   const own = filter.op === 'REGEX' && typeof filter.value === 'string' ? [filter.value] : [];
   return [...own, ...[...(filter.and ?? []), ...(filter.or ?? [])].flatMap(regexesOf)];
+}
+
+/** Every regular expression the filters use, compiled by the engine that will run them. */
+export async function checkRegexes(olap: Olap, regexes: readonly string[]): Promise<void> {
+  for (const re of new Set(regexes)) {
+    try {
+      await olap.query("SELECT match('', {re:String}) AS m", { re });
+    } catch (error) {
+      const reason = /cannot compile re2: (.*?)(?:\. Look at|$)/s.exec(String(error))?.[1];
+      throw badInput(`REGEX ${JSON.stringify(re)} does not compile${reason ? `: ${reason}` : ''}`);
+    }
+  }
 }
 
 /** A filter as a boolean SQL expression over a product_events row (its `user_id` for persons). */

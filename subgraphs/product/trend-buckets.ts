@@ -26,19 +26,19 @@ export function localDaysBefore(ms: number, days: number, zone: string): number 
   return DateTime.fromMillis(ms, { zone }).startOf('day').minus({ days }).toMillis();
 }
 
-/** SQL: the start (ms, Int64) of the bucket holding `timestamp`, in the zone bound as `tz`. */
-export function bucketSql(interval: TrendInterval, tz: string): string {
+/** SQL: the start (ms, Int64) of the bucket holding `at` (a DateTime64), in the zone `tz`. */
+export function bucketSql(interval: TrendInterval, tz: string, at = 'timestamp'): string {
   const ms = (seconds: string) => `toInt64(toUnixTimestamp(${seconds})) * 1000`;
   switch (interval) {
     case 'minute':
-      return ms('toStartOfMinute(timestamp)');
+      return ms(`toStartOfMinute(${at})`);
     case 'hour':
-      return ms(`toStartOfHour(timestamp, ${tz})`);
+      return ms(`toStartOfHour(${at}, ${tz})`);
     case 'day':
-      return ms(`toStartOfDay(timestamp, ${tz})`);
+      return ms(`toStartOfDay(${at}, ${tz})`);
     case 'week':
-      return ms(`toDateTime(toMonday(timestamp, ${tz}), ${tz})`);
+      return ms(`toDateTime(toMonday(${at}, ${tz}), ${tz})`);
     case 'month':
-      return ms(`toDateTime(toStartOfMonth(timestamp, ${tz}), ${tz})`);
+      return ms(`toDateTime(toStartOfMonth(${at}, ${tz}), ${tz})`);
   }
 }

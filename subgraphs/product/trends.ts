@@ -12,6 +12,7 @@ import {
   filterSql,
   NOT_SET,
   personGroupSql,
+  checkRegexes,
   regexesOf,
   SqlParams,
   type FilterInput,
@@ -339,18 +340,6 @@ function rankGroups(rows: readonly SeriesRow[], series: SeriesInput): GroupKey[]
   return [...score.values()]
     .sort((a, b) => b.value - a.value || byText(a.gk, b.gk))
     .map((e) => e.gk);
-}
-
-/** Every regular expression the filters use, compiled by the engine that will run them. */
-async function checkRegexes(olap: Olap, regexes: readonly string[]): Promise<void> {
-  for (const re of new Set(regexes)) {
-    try {
-      await olap.query("SELECT match('', {re:String}) AS m", { re });
-    } catch (error) {
-      const reason = /cannot compile re2: (.*?)(?:\. Look at|$)/s.exec(String(error))?.[1];
-      throw badInput(`REGEX ${JSON.stringify(re)} does not compile${reason ? `: ${reason}` : ''}`);
-    }
-  }
 }
 
 /** One series over one period: rows per group and bucket (`b` -1: the whole period). */
