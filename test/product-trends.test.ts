@@ -5,6 +5,7 @@
 // "Other" and null groups, the previous period and formulas; events re-sent, another app's and
 // another platform's count nowhere. Then bad input, and another organisation posting events
 // under the same app id.
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { EventInput } from '../schema/event-envelope.ts';
 import type { RunningLoupe } from '../scripts/runtime.ts';
@@ -34,12 +35,21 @@ const NOW = Date.now();
 const END = NOW - 2 * HOUR - 17_321;
 const START = END - 40 * DAY;
 
-// Los Angeles leaves daylight time on 2026-11-01 (01:00–02:00 comes twice). The Los Angeles
-// ranges go across it while the stream covers it (until about 2026-12-05); later they fall back
-// to the middle of the stream, where no DST change is, and the DST checks are skipped.
-const DST_END = Date.parse('2026-11-01T09:00:00Z');
-const HAS_DST = DST_END - 5 * DAY > START && DST_END + 5 * DAY < END;
-const ANCHOR = HAS_DST ? DST_END : Math.floor((START + 20 * DAY) / DAY) * DAY;
+/**
+ * The last change of Los Angeles' offset at least 5 days before END (its end of daylight time
+ * repeats 01:00–02:00, its start skips 02:00–03:00): the Los Angeles ranges go across it, and
+ * the stream has a segment around it whenever it lies before the 40 days.
+ */
+function lastOffsetChange(before: number): number {
+  const offset = (ms: number) => DateTime.fromMillis(ms, { zone: ORG_ZONE }).offset;
+  let at = Math.floor(before / HOUR) * HOUR;
+  while (offset(at - HOUR) === offset(at)) at -= HOUR;
+  return at;
+}
+const DST_CHANGE = lastOffsetChange(END - 5 * DAY);
+/** Whether the change repeats an hour (the end of daylight time) rather than skipping one. */
+const DST_REPEATS = DateTime.fromMillis(DST_CHANGE, { zone: ORG_ZONE }).isInDST === false;
+const ANCHOR = DST_CHANGE;
 /** 10:17:31.250 UTC on the day of `ms`. */
 const unaligned = (ms: number) => Math.floor(ms / DAY) * DAY + 10 * HOUR + 17 * MINUTE + 31_250;
 
@@ -89,7 +99,8 @@ const EDGES = [
     r.to - 1,
     r.to,
   ]),
-  ...(HAS_DST ? [DST_END - 30 * MINUTE, DST_END + 30 * MINUTE] : []),
+  DST_CHANGE - 30 * MINUTE,
+  DST_CHANGE + 30 * MINUTE,
 ];
 
 function buildEvents(seed: number, prefix: string, size: number): AppEvent[] {
@@ -106,6 +117,10 @@ function buildEvents(seed: number, prefix: string, size: number): AppEvent[] {
   const times = [
     ...EDGES.map(unique),
     ...Array.from({ length: size }, () => unique(START + Math.floor(random() * (END - START)))),
+    // Days either side of the offset change, whether or not the 40 days hold it.
+    ...Array.from({ length: Math.floor(size / 5) }, () =>
+      unique(DST_CHANGE - 5 * DAY + Math.floor(random() * 10 * DAY)),
+    ),
   ];
   return times.map((at, n): AppEvent => {
     const r = random();
@@ -191,6 +206,23 @@ function noise(): EventInput[] {
   }));
   return [...EVENTS.slice(0, 300), ...otherApp, ...instagram];
 }
+
+/**
+ * Groups of equal size, to rank by their text alone: three events each of variant 10, 9 (JSON
+ * numbers), a, b, and three without one.
+ */
+const TIES: AppEvent[] = [10, 9, 'b', 'a', null].flatMap((variant, i) =>
+  [0, 1, 2].map((k): AppEvent => ({
+    id: `pt-tie-${i}-${k}`,
+    type: 'app',
+    platform: 'app',
+    accountId: APP,
+    name: 'page_view',
+    userId: `u-tie-${k}`,
+    occurredAt: iso(KOL_DAYS.from + 2 * DAY + (3 * i + k) * MINUTE + 333),
+    properties: { campaign: 'tie', ...(variant === null ? {} : { variant }) },
+  })),
+);
 
 // ---- Talking to the product ----
 
@@ -284,7 +316,7 @@ async function trends(q: TrendsQuery, key = KEY): Promise<Answer> {
 }
 
 /** Every app event the organisation has sent so far. */
-let sent: readonly AppEvent[] = EVENTS;
+let sent: readonly AppEvent[] = [...EVENTS, ...TIES];
 const recount = (q: TrendsQuery, events: readonly AppEvent[] = sent) =>
   recountTrends(events, q, ORG_ZONE);
 
@@ -346,6 +378,7 @@ beforeAll(async () => {
   loupe = await startEmbeddedProduct(KEY);
   keyB = (await loupe.createOrganisation('Other org')).apiKey;
   await postEvents(KEY, EVENTS);
+  await postEvents(KEY, TIES);
   await postEvents(KEY, noise());
   await loupe.caughtUp();
 }, 180_000);
@@ -380,10 +413,8 @@ describe('every math, recounted', () => {
       ],
     });
     expect(want.timeZone).toBe(ORG_ZONE);
-    if (HAS_DST) {
-      const lengths = want.buckets.slice(1).map((b, i) => b - want.buckets[i]!);
-      expect(lengths).toContain(25 * HOUR);
-    }
+    const lengths = want.buckets.slice(1).map((b, i) => b - want.buckets[i]!);
+    expect(lengths).toContain(DST_REPEATS ? 25 * HOUR : 23 * HOUR);
   });
 
   test('percentiles and counts per user, by day in the organisation zone', async () => {
@@ -419,12 +450,11 @@ describe('every math, recounted', () => {
         revenue('AVG'),
       ],
     });
-    if (HAS_DST) {
-      // Both 01:00s of 2026-11-01 are buckets of their own.
-      expect(want.buckets.map(iso)).toEqual(
-        expect.arrayContaining(['2026-11-01T08:00:00.000Z', '2026-11-01T09:00:00.000Z']),
-      );
-    }
+    // Around the change the local hours are still one real hour each: a repeated 01:00 is two
+    // buckets of its own, a skipped 02:00 none.
+    const lengths = want.buckets.slice(1).map((b, i) => b - want.buckets[i]!);
+    expect(new Set(lengths)).toEqual(new Set([HOUR]));
+    expect(want.buckets).toEqual(expect.arrayContaining([DST_CHANGE - HOUR, DST_CHANGE]));
   });
 
   test('by day in Asia/Kolkata, with the previous period', async () => {
@@ -628,6 +658,18 @@ describe('filters, recounted (each a series of its own, by day in Asia/Kolkata)'
 // ---- Breakdowns, the previous period and formulas ----
 
 describe('breakdowns, recounted', () => {
+  test('a value only a later series has is in Other, not lost', async () => {
+    const want = await expectQuery({
+      range: range(LA_DAYS),
+      series: [pageViews(), purchases(), revenue('SUM')],
+      breakdown: [{ property: 'revenue' }],
+    });
+    // Page views carry no revenue: the first series has one group (null), the purchases are Other.
+    const other = want.results.filter((r) => r.other);
+    expect(other.map((r) => r.label)).toEqual(['A', 'B', 'C']);
+    expect(other[1]!.total).toBeGreaterThan(0);
+  });
+
   test('by country, top 2 and Other, with the previous period', async () => {
     const want = await expectQuery({
       range: range(LA_DAYS),
@@ -698,6 +740,19 @@ describe('breakdowns, recounted', () => {
       breakdown: [{ property: "o'k" }, { property: 'país.ciudad' }],
     });
     expect(want.results.some((r) => r.breakdown[0] === 'say "hi"')).toBe(true);
+  });
+
+  test("ties rank by the values' text (10 before 9), null last", async () => {
+    const q = (breakdownLimit: number): TrendsQuery => ({
+      range: range(KOL_DAYS),
+      timeZone: KOLKATA,
+      series: [all({ where: { property: 'campaign', op: 'EQ', value: 'tie' } })],
+      breakdown: [{ property: 'variant' }],
+      breakdownLimit,
+    });
+    const shown = (t: Trends) => t.results.map((r) => (r.other ? 'Other' : r.breakdown[0]));
+    expect(shown(await expectQuery(q(10)))).toEqual(['10', '9', 'a', 'b', null]);
+    expect(shown(await expectQuery(q(3)))).toEqual(['10', '9', 'a', 'Other']);
   });
 
   test('by a number property (its text, beside a string of digits), top 4 and Other', async () => {
@@ -918,8 +973,9 @@ describe('answers after more events', () => {
     ];
     await postEvents(KEY, late);
     await loupe.caughtUp();
-    sent = [...EVENTS, ...late];
-    expect(recount(q)).not.toEqual(recount(q, EVENTS));
+    const before = sent;
+    sent = [...before, ...late];
+    expect(recount(q)).not.toEqual(recount(q, before));
     expectRecount(await trends(q), recount(q));
   });
 });

@@ -3,6 +3,10 @@
 // redelivered after a failure (the live store unreachable mid-batch, say) adds to no counter twice.
 import { randomUUID } from 'node:crypto';
 import {
+  APP_MINUTE_MS,
+  APP_WINDOW_MS,
+  appEventUsersKey,
+  appWindowKey,
   counterKey,
   hourOf,
   levelKey,
@@ -123,11 +127,21 @@ export function createSpeedLayer(deps: {
         }
         // Unique-user sketches ignore members added twice, so a replay may add them again.
         const userId = userIdOf(event);
-        if (userId !== '') {
-          const key = usersKey(orgId, event.accountId, hour);
+        const sketch = (key: string) => {
           const list = users.get(key);
           if (list) list.push(userId);
           else users.set(key, [userId]);
+        };
+        if (userId !== '') sketch(usersKey(orgId, event.accountId, hour));
+        // Live product tiles: an app's events and users per 5 seconds, users per event per minute.
+        if (event.type === 'app') {
+          const window = Math.floor(at / APP_WINDOW_MS) * APP_WINDOW_MS;
+          if (counting) add(appWindowKey('events', orgId, event.accountId, window), 1);
+          if (userId !== '') {
+            sketch(appWindowKey('users', orgId, event.accountId, window));
+            const minute = Math.floor(at / APP_MINUTE_MS) * APP_MINUTE_MS;
+            sketch(appEventUsersKey(orgId, event.accountId, event.name, minute));
+          }
         }
       }
 

@@ -10,19 +10,21 @@ import {
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { parse, type GraphQLSchema } from 'graphql';
-import type { InternalTokens } from '../auth/internal-token.ts';
+import { INTERNAL_CALLER_PARAM, type InternalTokens } from '../auth/internal-token.ts';
 import type { LoupeConfig, SubgraphName } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { serveGraphQL, type ServedGraphQL } from './serve.ts';
 import { graphqlMetrics } from '../observability/graphql-metrics.ts';
 import type { Readiness } from '../observability/ops-routes.ts';
 import { createErrorMasker } from './error-mask.ts';
-import { gatewayCallerContext, type SubgraphContext } from './subgraph-context.ts';
+import { gatewayCaller, gatewayCallerContext, type SubgraphContext } from './subgraph-context.ts';
 
 export interface SubgraphServer {
   apollo: ApolloServer<SubgraphContext>;
   schema: GraphQLSchema;
   context: (req: IncomingMessage) => Promise<SubgraphContext>;
+  /** Context of a graphql-ws connection, from the gateway's token in `connectionParams`. */
+  socketContext: (connectionParams: Record<string, unknown>) => Promise<SubgraphContext>;
 }
 
 export function readSubgraphSdl(name: SubgraphName): string {
@@ -62,7 +64,17 @@ export function createSubgraphServer(options: {
         : console.error(`${name} subgraph: internal error`, error),
     ),
   });
-  return { apollo, schema, context: gatewayCallerContext(options.tokens) };
+  return {
+    apollo,
+    schema,
+    context: gatewayCallerContext(options.tokens),
+    async socketContext(connectionParams) {
+      const token = connectionParams[INTERNAL_CALLER_PARAM];
+      return {
+        caller: await gatewayCaller(options.tokens, typeof token === 'string' ? token : undefined),
+      };
+    },
+  };
 }
 
 /**
@@ -84,12 +96,16 @@ const executionErrorsAnswer200: ApolloServerPlugin<SubgraphContext> = {
   },
 };
 
-/** Listens for a subgraph on its configured port, queries over HTTP. */
+/**
+ * Listens for a subgraph on its configured port: queries over HTTP and, for a subgraph with
+ * subscriptions, graphql-ws on the same path for the gateway to forward them to.
+ */
 export function serveSubgraph(
   config: LoupeConfig,
   name: SubgraphName,
   subgraph: SubgraphServer,
   ready?: Readiness,
+  options: { subscriptions?: boolean } = {},
 ): Promise<ServedGraphQL> {
   return serveGraphQL({
     apollo: subgraph.apollo,
@@ -98,5 +114,17 @@ export function serveSubgraph(
     context: subgraph.context,
     limits: config.serving.limits.subgraph,
     ready,
+    ...(options.subscriptions && {
+      subscriptions: {
+        schema: subgraph.schema,
+        // Refused at connect, so a bad token never reaches the per-operation context.
+        onConnect: async (params: Record<string, unknown>) =>
+          subgraph.socketContext(params).then(
+            () => true,
+            () => false,
+          ),
+        context: (params: Record<string, unknown>) => subgraph.socketContext(params),
+      },
+    }),
   });
 }

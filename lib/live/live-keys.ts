@@ -41,6 +41,31 @@ export function usersKey(orgId: string, accountId: string, hourMs: number): stri
   return joinKey('u', orgId, accountId, hourMs);
 }
 
+/** Live product-analytics windows of an app: 5 seconds for its events and users. */
+export const APP_WINDOW_MS = 5_000;
+/** Users per event name are sketched per minute: a live funnel merges an hour of them. */
+export const APP_MINUTE_MS = 60_000;
+
+/** An app's events (`e`, a counter) or users (`u`, a sketch) in one 5-second window. */
+export function appWindowKey(
+  kind: 'events' | 'users',
+  orgId: string,
+  appId: string,
+  windowMs: number,
+): string {
+  return joinKey(kind === 'events' ? 'ae' : 'au', orgId, appId, windowMs);
+}
+
+/** The users who sent one event name in one minute, as a sketch. */
+export function appEventUsersKey(
+  orgId: string,
+  appId: string,
+  event: string,
+  minuteMs: number,
+): string {
+  return joinKey('an', orgId, appId, event, minuteMs);
+}
+
 /** Write marks outlive every cached answer (an hour at most) by far. */
 export const WRITE_MARK_TTL_SECONDS = 7 * 86_400;
 

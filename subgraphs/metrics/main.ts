@@ -1,7 +1,8 @@
 // Serves the metrics subgraph: queries over HTTP, metricTicks over graphql-ws on the same path.
 import type { InternalTokens } from '../../lib/auth/internal-token.ts';
 import type { LoupeConfig } from '../../lib/config.ts';
-import { serveGraphQL, type ServedGraphQL } from '../../lib/graphql/serve.ts';
+import type { ServedGraphQL } from '../../lib/graphql/serve.ts';
+import { serveSubgraph } from '../../lib/graphql/subgraph-server.ts';
 import type { LiveStore } from '../../lib/live/live.port.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Readiness } from '../../lib/observability/ops-routes.ts';
@@ -21,23 +22,7 @@ export async function startMetricsSubgraph(
     ready?: Readiness;
   },
 ): Promise<ServedGraphQL> {
-  const subgraph = createMetricsSubgraph(deps);
-  return serveGraphQL({
-    apollo: subgraph.apollo,
-    host: config.host,
-    port: config.ports.metrics,
-    context: subgraph.context,
-    limits: config.serving.limits.subgraph,
-    ready: deps.ready,
-    subscriptions: {
-      schema: subgraph.schema,
-      // Refused at connect, so a bad key never reaches the per-operation context.
-      onConnect: async (params) =>
-        subgraph.socketContext(params).then(
-          () => true,
-          () => false,
-        ),
-      context: (params) => subgraph.socketContext(params),
-    },
+  return serveSubgraph(config, 'metrics', createMetricsSubgraph(deps), deps.ready, {
+    subscriptions: true,
   });
 }

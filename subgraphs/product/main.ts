@@ -1,4 +1,4 @@
-// Serves the product subgraph over HTTP on its configured port.
+// Serves the product subgraph: queries over HTTP, productLive over graphql-ws on the same path.
 import type { LoupeConfig } from '../../lib/config.ts';
 import type { ServedGraphQL } from '../../lib/graphql/serve.ts';
 import type { Readiness } from '../../lib/observability/ops-routes.ts';
@@ -9,5 +9,7 @@ export function startProductSubgraph(
   config: LoupeConfig,
   deps: ProductDeps & { ready?: Readiness },
 ): Promise<ServedGraphQL> {
-  return serveSubgraph(config, 'product', createProductSubgraph(deps), deps.ready);
+  return serveSubgraph(config, 'product', createProductSubgraph(deps), deps.ready, {
+    subscriptions: true,
+  });
 }

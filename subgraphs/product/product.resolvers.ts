@@ -6,6 +6,7 @@ import { badInput } from '../../lib/graphql/errors.ts';
 import type { SubgraphContext } from '../../lib/graphql/subgraph-context.ts';
 import { getTrackedAccounts } from '../../lib/meta/accounts.repo.ts';
 import type { MetaStore } from '../../lib/meta/meta.port.ts';
+import type { LiveStore } from '../../lib/live/live.port.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { isTimeZone } from '../../lib/time/zoned-buckets.ts';
 import {
@@ -18,6 +19,7 @@ import { FilterValueScalar } from './filter-value.scalar.ts';
 import { checkedPath, type FilterInput } from './property-sql.ts';
 import type { TrendInterval } from './trend-buckets.ts';
 import { runTrends, type SeriesInput } from './trends.ts';
+import { liveTiles, type LiveFunnel } from './live-tiles.ts';
 import type { FunnelOrder } from './funnel-ways.ts';
 import { runFunnel, type StepInput } from './funnels.ts';
 import { runRetention, type RetentionCriterion, type RetentionRequest } from './retention.ts';
@@ -101,16 +103,35 @@ function checkedFirst(first: number): number {
   return first;
 }
 
-export function productResolvers(deps: { meta: MetaStore; olap: Olap }) {
-  const { meta, olap } = deps;
+export function productResolvers(deps: { meta: MetaStore; olap: Olap; live: LiveStore }) {
+  const { meta, olap, live } = deps;
+  const trackedApp = async (orgId: string, appId: string) => {
+    const [app] = await getTrackedAccounts(meta, orgId, [appId]);
+    return app && app.platform === 'app' ? app : null;
+  };
   return {
     DateTime: DateTimeScalar,
     FilterValue: FilterValueScalar,
     Query: {
       async product(_: unknown, args: { appId: string }, ctx: SubgraphContext) {
-        const [app] = await getTrackedAccounts(meta, ctx.caller.orgId, [args.appId]);
-        if (!app || app.platform !== 'app') return null;
+        const app = await trackedApp(ctx.caller.orgId, args.appId);
+        if (!app) return null;
         return { orgId: ctx.caller.orgId, appId: app.id, timeZone: ctx.caller.timeZone };
+      },
+    },
+    Subscription: {
+      productLive: {
+        async subscribe(
+          _: unknown,
+          args: { appId: string; funnel?: LiveFunnel | null },
+          ctx: SubgraphContext,
+        ) {
+          if (!(await trackedApp(ctx.caller.orgId, args.appId))) {
+            throw badInput(`no app ${JSON.stringify(args.appId)} is tracked by this organisation`);
+          }
+          return liveTiles(live, ctx.caller.orgId, args.appId, args.funnel ?? null);
+        },
+        resolve: (tile: unknown) => tile,
       },
     },
     ProductAnalytics: {

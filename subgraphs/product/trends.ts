@@ -202,32 +202,39 @@ export async function runTrends(olap: Olap, q: TrendsRequest): Promise<TrendsAns
   const read = (series: SeriesInput, period: Period, top: GroupKey[] | null) =>
     readSeries(olap, q, series, period, top);
 
-  // Groups: ranked by the first series over the current period; past the limit, Other.
+  // Groups: the first series' best over the current period. Every series is read with the rest
+  // folded into Other, so a value only a later series has is in Other, not lost.
   let first = await read(q.series[0]!, current, null);
-  let groups: GroupKey[] = [[]];
   let top: GroupKey[] | null = null;
   if (q.breakdown.length > 0) {
     const ranked = rankGroups(first, q.series[0]!);
-    if (ranked.length > q.breakdownLimit) {
-      top = ranked.slice(0, q.breakdownLimit);
-      groups = [...top, []];
-      first = await read(q.series[0]!, current, top);
-    } else {
-      groups = ranked;
-    }
+    top = ranked.slice(0, q.breakdownLimit);
+    if (ranked.length > q.breakdownLimit) first = await read(q.series[0]!, current, top);
   }
-
-  const perSeries = await Promise.all(
-    q.series.map(async (series, i) => {
-      const rows = i === 0 ? first : await read(series, current, top);
-      const before = previous ? await read(series, previous, top) : null;
-      return groups.map((gk) => ({
-        gk,
-        now: periodOf(rows, gk, series, buckets),
-        before: before && previous ? periodOf(before, gk, series, previous.buckets) : null,
-      }));
-    }),
+  const reads = await Promise.all(
+    q.series.map(async (series, i) => ({
+      now: i === 0 ? first : await read(series, current, top),
+      before: previous ? await read(series, previous, top) : null,
+    })),
   );
+  const periodsOf = (gk: GroupKey) =>
+    q.series.map((series, i) => ({
+      gk,
+      now: periodOf(reads[i]!.now, gk, series, buckets),
+      before:
+        reads[i]!.before && previous
+          ? periodOf(reads[i]!.before, gk, series, previous.buckets)
+          : null,
+    }));
+  // Other is answered when the first series overflowed, or when any series counts something
+  // outside the top (a value only a later series has).
+  const other = top ? periodsOf([]) : [];
+  const counts = (p: TrendPeriod | null) =>
+    p !== null && [p.total, ...p.values].some((v) => v !== null && v !== 0);
+  const withOther = other.some((o) => counts(o.now) || counts(o.before));
+  const groups: GroupKey[] = top ? [...top, ...(withOther ? [[]] : [])] : [[]];
+  const byGroup = groups.map((gk) => (gk.length === 0 && top ? other : periodsOf(gk)));
+  const perSeries = q.series.map((_, i) => byGroup.map((g) => g[i]!));
 
   const results: TrendResult[] = [];
   q.series.forEach((series, i) => {

@@ -110,7 +110,7 @@ const STEP: Record<TrendInterval, DurationLike> = {
 export interface Period {
   from: number;
   to: number;
-  /** Bucket starts; the first is `from` itself (the local floor of `from`, clipped). */
+  /** Bucket starts, each a local calendar start; the first at or before `from`. */
   starts: number[];
 }
 
@@ -120,9 +120,9 @@ export function bucketStarts(
   interval: TrendInterval,
   zone: string,
 ): number[] {
-  const starts = [from];
   // Calendar steps from the local floor: a day stays midnight to midnight across DST (23 or 25 h).
   let local = DateTime.fromMillis(from, { zone }).startOf(UNIT[interval]);
+  const starts = [local.toMillis()];
   for (;;) {
     local = local.plus(STEP[interval]);
     if (local.toMillis() >= to) return starts;
@@ -485,10 +485,12 @@ export function recountTrends(
           .sort((a, b) => b.score - a.score || compareGroups(a.group, b.group));
   const top = ranked.slice(0, breakdown.length === 0 ? 1 : limit);
   const topKeys = new Set(top.map((g) => g.key));
-  const hasOther = breakdown.length > 0 && ranked.length > limit;
+  // Other is built for every breakdown, and kept below when it counts anything.
   const groups = [
     ...top.map((g) => ({ breakdown: g.group, other: false, keys: (k: string) => k === g.key })),
-    ...(hasOther ? [{ breakdown: [], other: true, keys: (k: string) => !topKeys.has(k) }] : []),
+    ...(breakdown.length > 0
+      ? [{ breakdown: [] as Group, other: true, keys: (k: string) => !topKeys.has(k) }]
+      : []),
   ];
 
   const seriesResults: TrendResult[][] = query.series.map((s, i) =>
@@ -510,6 +512,20 @@ export function recountTrends(
       };
     }),
   );
+  // Other stays when the first series overflowed the limit, or when some series' Other has a
+  // figure other than 0 or null (a value only a later series has).
+  const counts = (p: { total: number | null; values: (number | null)[] } | null) =>
+    p !== null && [p.total, ...p.values].some((v) => v !== null && v !== 0);
+  const keepOther =
+    ranked.length > limit ||
+    seriesResults.some((rs) => {
+      const o = rs.find((r) => r.other);
+      return o !== undefined && (counts(o) || counts(o.previous));
+    });
+  if (breakdown.length > 0 && !keepOther) {
+    groups.pop();
+    for (const rs of seriesResults) rs.pop();
+  }
   const formulaResults = (query.formulas ?? []).flatMap((formula) =>
     groups.map((g, j): TrendResult => {
       const operands = seriesResults.map((rs) => rs[j]!);
