@@ -274,6 +274,64 @@ describe('as an SDK sends them', () => {
   });
 });
 
+describe('from a social post', () => {
+  test('a funnel that starts at a post: its events by postId or utm content, and the post itself', async () => {
+    const at = NOW - 40 * 60_000;
+    const { results } = await post([
+      {
+        id: 'fp-post',
+        type: 'post',
+        action: 'published',
+        platform: 'instagram',
+        accountId: 'ig-funnel',
+        postId: 'ig-post-1',
+        content: 'Autumn blend is here',
+        publishedAt: iso(at - HOUR),
+        occurredAt: iso(at - HOUR),
+      },
+      app({ name: 'landing', userId: 'fp-a', postId: 'ig-post-1', occurredAt: iso(at) }),
+      app({ name: 'landing', userId: 'fp-b', postId: 'ig-post-1', occurredAt: iso(at) }),
+      app({
+        name: 'landing',
+        userId: 'fp-c',
+        properties: { utm: { source: 'instagram', content: 'ig-post-1' } },
+        occurredAt: iso(at),
+      }),
+      // A landing from elsewhere, and one from another post: neither enters.
+      app({ name: 'landing', userId: 'fp-d', occurredAt: iso(at) }),
+      app({ name: 'landing', userId: 'fp-e', postId: 'ig-post-2', occurredAt: iso(at) }),
+      ...['fp-a', 'fp-c', 'fp-d', 'fp-e'].map((userId) =>
+        app({ name: 'order', userId, occurredAt: iso(at + 60_000) }),
+      ),
+    ]);
+    expect(results.every((r) => r.status === 'accepted')).toBe(true);
+    await loupe.caughtUp();
+    const reply = await graphql<{
+      product: {
+        funnel: {
+          steps: { users: number; post: { id: string; content: string } | null }[];
+        };
+      };
+    }>(
+      `query ($q: FunnelQuery!) { product(appId: "${APP}") { funnel(query: $q) {
+          steps { users post { id content } } } } }`,
+      {
+        q: {
+          range: { from: iso(NOW - 2 * HOUR), to: iso(NOW) },
+          steps: [{ event: 'landing', post: 'ig-post-1' }, { event: 'order' }],
+        },
+      },
+    );
+    expect(reply.errors).toBeUndefined();
+    const [entered, ordered] = reply.data!.product.funnel.steps;
+    expect(entered).toEqual({
+      users: 3,
+      post: { id: 'ig-post-1', content: 'Autumn blend is here' },
+    });
+    expect(ordered).toEqual({ users: 2, post: null });
+  });
+});
+
 describe('tenancy', () => {
   test("another organisation sees none of the app's events or people", async () => {
     const seen = await graphql<{ product: unknown }>(

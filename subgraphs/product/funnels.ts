@@ -15,6 +15,7 @@ import {
 } from './funnel-ways.ts';
 import {
   eventGroupText,
+  eventText,
   filterSql,
   NOT_SET,
   personGroupSql,
@@ -28,6 +29,8 @@ import {
 export interface StepInput {
   event: string;
   where?: FilterInput | null;
+  /** Only events that came from this social post (see the SDL's FunnelStep.post). */
+  post?: string | null;
 }
 
 export interface FunnelRequest {
@@ -47,6 +50,7 @@ export interface FunnelRequest {
 export interface StepResult {
   step: number;
   event: string;
+  post: { __typename: 'Post'; id: string } | null;
   users: number;
   conversionFromPrevious: number | null;
   conversionFromFirst: number | null;
@@ -91,12 +95,21 @@ function checkRequest(q: FunnelRequest): Exclusion[] {
 async function readPeople(olap: Olap, q: FunnelRequest): Promise<PersonEvent[][]> {
   const params = new SqlParams({ org: q.orgId, app: q.appId });
   const instant = (ms: number) => `fromUnixTimestamp64Milli(${params.bind(ms, 'Int64')}, 'UTC')`;
+  // A post's events: its id as the event's postId, or as the utm content of the link followed.
+  const fromPost = (post: string) => {
+    const id = params.bind(post, 'String');
+    const utm = ['utm.content', 'utm_content'].map(
+      (path) => `ifNull(${eventText(path, params)} = ${id}, false)`,
+    );
+    return `(e.post_id = ${id} OR ${utm.join(' OR ')})`;
+  };
   const matches = (s: StepInput) =>
     [
       `event = ${params.bind(s.event, 'String')}`,
       ...[q.where, s.where]
         .filter((f): f is FilterInput => !!f)
         .map((f) => `(${filterSql(f, params)})`),
+      ...(s.post ? [fromPost(s.post)] : []),
     ].join(' AND ');
   const steps = q.steps.map((s, i) => `if(${matches(s)}, ${2 ** i}, 0)`).join(' + ');
   const exclusions = q.exclusions.length
@@ -104,7 +117,7 @@ async function readPeople(olap: Olap, q: FunnelRequest): Promise<PersonEvent[][]
     : '0';
   // Entries: the first step (any step, unordered) in the range.
   const entrySteps = q.order === 'UNORDERED' ? q.steps : q.steps.slice(0, 1);
-  const entrants = `SELECT DISTINCT user_id FROM product_events
+  const entrants = `SELECT DISTINCT user_id FROM product_events AS e
     WHERE org_id = {org:String} AND app_id = {app:String} AND user_id != ''
       AND timestamp >= ${instant(q.from)} AND timestamp < ${instant(q.to)}
       AND (${entrySteps.map((s) => `(${matches(s)})`).join(' OR ')})`;
@@ -161,6 +174,7 @@ function stepsOf(ways: readonly Way[], q: FunnelRequest): StepResult[] {
     return {
       step: i,
       event: s.event,
+      post: s.post ? { __typename: 'Post' as const, id: s.post } : null,
       users,
       conversionFromPrevious: previous > 0 ? users / previous : null,
       conversionFromFirst: first > 0 ? users / first : null,
