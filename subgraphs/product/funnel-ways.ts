@@ -1,7 +1,7 @@
 // One person's way through a funnel, from their events in time order: the furthest step any
-// entry reaches under the order mode (schema/subgraphs/product.graphql FunnelOrder), and the time
-// of each step on that way. Each entry's way takes the earliest events that fit; of all entries,
-// the one reaching the furthest wins, the earliest of those on a tie.
+// entry reaches under the order mode (schema/subgraphs/product.graphql FunnelOrder) by a way no
+// exclusion voids, and the time of each step on that way. Each entry's way takes the earliest
+// events that fit; of all entries, the one reaching the furthest wins, the earliest on a tie.
 
 export type FunnelOrder = 'ORDERED' | 'STRICT' | 'UNORDERED';
 
@@ -47,7 +47,33 @@ export function sortEvents(events: PersonEvent[]): PersonEvent[] {
   return events.sort((a, b) => a.t - b.t || lowest(a) - lowest(b));
 }
 
-/** The way from the entry at index `i`: step times, or undefined when an exclusion voids it. */
+/** Whether an exclusion voids the way with these step times, its window ending at `end`. */
+function voided(
+  times: readonly number[],
+  events: readonly PersonEvent[],
+  rules: FunnelRules,
+  end: number,
+): boolean {
+  return rules.exclusions.some((x) => {
+    // A way that never reached fromStep has nothing to be excluded from.
+    if (times.length <= x.fromStep) return false;
+    const after = times[x.fromStep]!;
+    const reached = times.length > x.toStep;
+    const before = reached ? times[x.toStep]! : end;
+    return events.some(
+      (e) => has(e.exclusions, x.bit) && e.t > after && (reached ? e.t < before : e.t <= end),
+    );
+  });
+}
+
+/** Ways explored from one entry at most, when exclusions make the earliest events not enough. */
+const MAX_WAYS = 10_000;
+
+/**
+ * The furthest way from the entry at index `i` that no exclusion voids (earliest events first,
+ * so of equal ways the earliest), or undefined when even the entry alone is voided. Without
+ * exclusions the earliest event for each step is always best; with them, later ones are tried.
+ */
 function wayFrom(
   events: readonly PersonEvent[],
   i: number,
@@ -55,7 +81,6 @@ function wayFrom(
 ): number[] | undefined {
   const entry = events[i]!;
   const end = entry.t + rules.windowMs;
-  const times = [entry.t];
   if (rules.order === 'UNORDERED') {
     // Each step once, each event for one step: the first event to cover a step not yet covered.
     const covered = new Set<number>();
@@ -63,6 +88,7 @@ function wayFrom(
       for (let s = 0; s < rules.steps; s++) if (has(mask, s) && !covered.has(s)) return s;
       return -1;
     };
+    const times = [entry.t];
     covered.add(firstStep(entry.steps));
     for (let j = i + 1; j < events.length && covered.size < rules.steps; j++) {
       const e = events[j]!;
@@ -72,38 +98,36 @@ function wayFrom(
       covered.add(s);
       times.push(e.t);
     }
-  } else {
-    let j = i + 1;
-    for (let step = 1; step < rules.steps; step++) {
-      let found = -1;
-      for (; j < events.length; j++) {
-        const e = events[j]!;
-        if (e.t > end) break;
-        if (has(e.steps, step)) {
-          found = j;
-          break;
-        }
-        // Strict: the next event must be the step, but one at the same millisecond never breaks.
-        if (rules.order === 'STRICT' && e.t > times.at(-1)!) break;
-      }
-      if (found < 0) break;
-      times.push(events[found]!.t);
-      j = found + 1;
+    // The longest of its beginnings that no exclusion voids.
+    for (let n = times.length; n > 0; n--) {
+      if (!voided(times.slice(0, n), events, rules, end)) return times.slice(0, n);
     }
+    return undefined;
   }
-  for (const x of rules.exclusions) {
-    if (times.length <= x.fromStep) continue;
-    const after = times[x.fromStep]!;
-    const before = times.length > x.toStep ? times[x.toStep]! : end;
-    const voided = events.some(
-      (e) =>
-        has(e.exclusions, x.bit) &&
-        e.t > after &&
-        (times.length > x.toStep ? e.t < before : e.t <= before),
-    );
-    if (voided) return undefined;
-  }
-  return times;
+  const search = rules.exclusions.length > 0;
+  let best: number[] | undefined;
+  let budget = MAX_WAYS;
+  const visit = (times: number[], from: number): void => {
+    budget--;
+    if ((!best || times.length > best.length) && !voided(times, events, rules, end)) {
+      best = [...times];
+    }
+    const step = times.length;
+    if (step === rules.steps || best?.length === rules.steps) return;
+    const last = times.at(-1)!;
+    for (let j = from; j < events.length && budget > 0; j++) {
+      const e = events[j]!;
+      if (e.t > end) break;
+      if (has(e.steps, step)) {
+        visit([...times, e.t], j + 1);
+        if (!search || best?.length === rules.steps) return;
+      }
+      // Strict: the step must be the next event; one at the same millisecond never breaks.
+      if (rules.order === 'STRICT' && e.t > last) return;
+    }
+  };
+  visit([entry.t], i + 1);
+  return best;
 }
 
 /** The person's way through the funnel, or undefined when no entry in the range has a valid one. */
