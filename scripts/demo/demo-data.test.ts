@@ -237,7 +237,111 @@ describe('demo history', () => {
     }
     // 13:00 UTC is the morning rush on the brands' US Eastern time; 08:00 UTC is 3 am there.
     expect(byHour[13] ?? 0).toBeGreaterThan(20 * (byHour[8] ?? 0));
-    expect(app.some((e) => e.name === 'order_placed')).toBe(true);
+  });
+
+  it('groups app events in sessions that open the app, then browse, and whose orders add up', () => {
+    const sessions = new Map<string, Of<'app'>[]>();
+    for (const e of ofType('app')) {
+      const session = sessions.get(e.sessionId ?? '');
+      if (session) session.push(e);
+      else sessions.set(e.sessionId ?? '', [e]);
+    }
+    expect(sessions.has('')).toBe(false);
+    expect(sessions.size).toBeGreaterThan(20_000);
+    const misfits: string[] = [];
+    let anonymous = 0;
+    let purchases = 0;
+    for (const [id, session] of sessions) {
+      // Whole sessions only: the window's first day can cut one that began before it.
+      if (Date.parse(session[0]!.occurredAt) < NOW - 89 * DAY) continue;
+      if (session[0]?.name !== 'app_open' || session[1]?.name !== 'page_view') misfits.push(id);
+      if (new Set(session.map((e) => e.userId)).size !== 1) misfits.push(`${id}: two users`);
+      if (session[0]?.userId === undefined) anonymous++;
+      const purchase = session.find((e) => e.name === 'purchase');
+      if (!purchase) continue;
+      purchases++;
+      // The revenue is the order's total: what the session put in its cart.
+      const cart = session
+        .filter((e) => e.name === 'add_to_cart')
+        .reduce(
+          (sum, e) => sum + Number(e.properties['price']) * Number(e.properties['quantity']),
+          0,
+        );
+      const { revenue, currency } = purchase.properties;
+      if (typeof revenue !== 'number' || Math.abs(revenue - cart) > 0.005 || currency !== 'USD') {
+        misfits.push(`${purchase.id}: ${JSON.stringify(purchase.properties)}`);
+      }
+    }
+    expect(misfits.slice(0, 5)).toEqual([]);
+    expect(purchases).toBeGreaterThan(3000);
+    expect(anonymous / sessions.size).toBeGreaterThan(0.05);
+    expect(anonymous / sessions.size).toBeLessThan(0.25);
+  });
+
+  it('gives every app event a country and a device, and campaign sessions their utm', () => {
+    const app = ofType('app');
+    const countries = new Map<string, number>();
+    const devices = new Set<string>();
+    for (const e of app) {
+      const { country, device } = e.properties as {
+        country?: string;
+        device?: { type?: string; os?: string };
+      };
+      countries.set(String(country), (countries.get(String(country)) ?? 0) + 1);
+      devices.add(`${device?.type}/${device?.os}`);
+    }
+    expect([...countries.keys()].filter((c) => !/^[A-Z]{2}$/.test(c))).toEqual([]);
+    expect((countries.get('US') ?? 0) / app.length).toBeGreaterThan(0.6);
+    expect(countries.size).toBeGreaterThanOrEqual(4);
+    expect([...devices].sort()).toEqual([
+      'desktop/web',
+      'mobile/android',
+      'mobile/ios',
+      'tablet/android',
+      'tablet/ios',
+    ]);
+    const utm = app.filter((e) => e.properties['utm'] !== undefined);
+    expect(utm.length).toBeGreaterThan(2000);
+    expect(new Set(utm.map((e) => e.name))).toEqual(new Set(['app_open', 'page_view']));
+    // A social link opens from one of the brand's own posts, and its utm names the platform.
+    const platformOf = new Map(ofType('post').map((p) => [p.postId, p.platform]));
+    const social = app.filter((e) => e.postId !== undefined);
+    expect(social.length).toBeGreaterThan(500);
+    const misfits = social.filter((e) => {
+      const utm = e.properties['utm'] as { source?: string; medium?: string } | undefined;
+      const platform = platformOf.get(e.postId ?? '');
+      return platform === undefined || utm?.source !== platform || utm.medium !== 'social';
+    });
+    expect(misfits.slice(0, 5)).toEqual([]);
+  });
+
+  it("sets a user's first-seen properties once, on their first event, and their plan on sign-in", () => {
+    const seen = new Set<string>();
+    const misfits: string[] = [];
+    let sets = 0;
+    for (const e of ofType('app')) {
+      if (!e.userId) {
+        if (e.set ?? e.setOnce) misfits.push(`${e.id}: a person without a user`);
+        continue;
+      }
+      const first = !seen.has(e.userId);
+      seen.add(e.userId);
+      const once = Object.keys(e.setOnce ?? {})
+        .sort()
+        .join();
+      if (once !== (first ? 'firstSeen,signupSource' : ''))
+        misfits.push(`${e.id}: setOnce ${once}`);
+      if (!e.set) continue;
+      sets++;
+      const { plan, favouriteStore } = e.set;
+      if (e.name !== 'app_open' || !['free', 'rewards_gold'].includes(String(plan))) {
+        misfits.push(`${e.id}: set ${JSON.stringify(e.set)}`);
+      }
+      if (typeof favouriteStore !== 'string') misfits.push(`${e.id}: no favourite store`);
+    }
+    expect(misfits.slice(0, 5)).toEqual([]);
+    expect(seen.size).toBeGreaterThan(2000);
+    expect(sets).toBeGreaterThan(20_000);
   });
 });
 
@@ -273,6 +377,28 @@ describe('demo traffic', () => {
     const kinds = new Set(calls.flatMap((c) => c.events.map((e) => e.type)));
     expect(kinds).toContain('app');
     expect(kinds).toContain('engagement');
+  });
+
+  it('sends app events of the same kinds as the history, in sessions, with country and device', () => {
+    const app = calls.flatMap((c) => c.events.filter((e): e is Of<'app'> => e.type === 'app'));
+    expect(app.length).toBeGreaterThan(100);
+    const names = new Set(app.map((e) => e.name));
+    expect(names).toContain('page_view');
+    expect(names).toContain('add_to_cart');
+    expect(names).toContain('purchase');
+    const historyNames = new Set(ofType('app').map((e) => e.name));
+    expect([...names].filter((name) => !historyNames.has(name))).toEqual([]);
+    const misfits = app.filter((e) => {
+      const device = e.properties['device'] as { type?: unknown; os?: unknown } | undefined;
+      return (
+        e.sessionId === undefined ||
+        !/^[A-Z]{2}$/.test(String(e.properties['country'])) ||
+        typeof device?.type !== 'string' ||
+        typeof device.os !== 'string' ||
+        (e.name === 'purchase' && typeof e.properties['revenue'] !== 'number')
+      );
+    });
+    expect(misfits.slice(0, 5)).toEqual([]);
   });
 
   it('continues the history: refreshed totals never fall below what was loaded', () => {

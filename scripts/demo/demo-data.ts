@@ -14,10 +14,11 @@ import {
 import {
   SESSIONS_BY_WEEKDAY,
   appSession,
-  appUserWeights,
+  appUsers,
   liveAppEvent,
   liveAppRate,
   sessionHour,
+  type AppUserPool,
 } from './demo-app.ts';
 import { audienceSnapshot } from './demo-audience.ts';
 import {
@@ -164,7 +165,9 @@ function* historyBatches(
   const renameDay = lastDay - HANDLE_CHANGE.daysAgo;
   const out = new HistoryWriter(start, now);
   const models = accountModels(accounts);
-  const users = appUserWeights();
+  const users = appUsers(seed);
+  /** App users who had a session so far: the first one sets their first-seen properties. */
+  const seen = new Set<string>();
   const states = new Map<string, AccountState>(
     models.map((m) => [m.account.id, initialState(seed, m, days)]),
   );
@@ -197,7 +200,7 @@ function* historyBatches(
       writeAudience(out, seed, model, day);
       writeMentions(out, seed, model, day, day === outageDay);
     }
-    writeAppDay(out, seed, users, day, day - firstDay, day === outageDay, ownRecent);
+    writeAppDay(out, seed, { users, seen }, day, day - firstDay, day === outageDay, ownRecent);
     for (const r of reading) writeReads(out, r, dayStart, localDayStart(day + 1));
     for (const { event } of out.take(day)) {
       chunk.push(event);
@@ -431,7 +434,7 @@ function writeMentions(
 function writeAppDay(
   out: HistoryWriter,
   seed: number,
-  users: Float64Array,
+  app: { users: AppUserPool; seen: Set<string> },
   day: number,
   dayIndex: number,
   outageDay: boolean,
@@ -441,26 +444,37 @@ function writeAppDay(
   // The app grows a little every day.
   const mean =
     APP_SESSIONS_PER_DAY * (SESSIONS_BY_WEEKDAY[weekdayOf(day)] ?? 1) * (1 + 0.002 * dayIndex);
-  const sessions = poisson(rng, mean);
+  // In time order, so a user's first session is the one that sets their first-seen properties.
+  const starts = Array.from({ length: poisson(rng, mean) }, () => timeOfDay(rng, day))
+    .filter((at) => at >= out.start)
+    .sort((a, b) => a - b);
   const [from, to] = OUTAGE_HOURS;
   const stamp = ymd(day);
-  for (let s = 1; s <= sessions; s++) {
-    const start = timeOfDay(rng, day);
+  starts.forEach((start, i) => {
     const hour = (start - localDayStart(day)) / HOUR;
     const linked = ownRecent.filter((p) => p.publishedAt < start);
     const post = linked.length > 0 ? pick(rng, linked) : undefined;
     appSession(
       rng,
       {
-        key: `${APP_ACCOUNT_ID}:${stamp}:s${s}`,
+        key: `${APP_ACCOUNT_ID}:${stamp}:s${i + 1}`,
         start,
-        users,
+        users: app.users,
+        seen: app.seen,
         outage: outageDay && hour >= from && hour < to,
-        ...(post ? { socialPost: { postId: post.id, platform: post.model.platform } } : {}),
+        ...(post
+          ? {
+              socialPost: {
+                postId: post.id,
+                platform: post.model.platform,
+                content: post.content,
+              },
+            }
+          : {}),
       },
       (at, event) => out.add(at, event),
     );
-  }
+  });
 }
 
 /**
@@ -471,7 +485,7 @@ function writeAppDay(
  */
 export function demoTraffic(seed = DEFAULT_SEED): (now: number) => EventInput[] {
   const models = accountModels(demoAccounts(seed));
-  const users = appUserWeights();
+  const users = appUsers(seed);
   const schedule = new Map<string, DemoPost[]>();
   let last: number | undefined;
 

@@ -1,6 +1,7 @@
 // The demo history has the shapes the README's queries show: a best-time pattern in the
-// organisation's zone, a hashtag catching on and one fading, and comment sentiment that sours with
-// the outage. Each is recounted here from the generated events alone.
+// organisation's zone, a hashtag catching on and one fading, comment sentiment that sours with
+// the outage, and app events with a funnel that drops off and users on several devices. Each is
+// recounted here from the generated events alone.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sentimentClass } from '../../lib/sentiment/sentiment-class.ts';
 import { createVaderScorer } from '../../lib/sentiment/vader.sentiment.ts';
@@ -156,5 +157,86 @@ describe('comment sentiment', () => {
     const usual = median(all.filter((d) => d !== spike).map((d) => d.negative / d.count));
     expect(spike.negative / spike.count).toBeGreaterThan(0.5);
     expect(spike.negative / spike.count).toBeGreaterThan(2.5 * usual);
+  });
+});
+
+describe('product analytics of the app', () => {
+  type AppEvent = Of<'app'>;
+  const appEvents = () => events.filter((e): e is AppEvent => e.type === 'app');
+  const at = (e: AppEvent) => Date.parse(e.occurredAt);
+
+  /**
+   * An ordered funnel as the product API counts it: a person reaches a step when, from some entry
+   * (the first step) in the range, each next step follows within the window of that entry.
+   */
+  function funnel(steps: readonly string[], from: number, window: number): number[] {
+    const byUser = new Map<string, AppEvent[]>();
+    for (const e of appEvents()) {
+      if (!e.userId || !steps.includes(e.name)) continue;
+      const mine = byUser.get(e.userId);
+      if (mine) mine.push(e);
+      else byUser.set(e.userId, [e]);
+    }
+    const reached = steps.map(() => 0);
+    for (const mine of byUser.values()) {
+      let best = 0;
+      mine.forEach((entry, i) => {
+        if (entry.name !== steps[0] || at(entry) < from) return;
+        let step = 1;
+        for (let j = i + 1; j < mine.length && step < steps.length; j++) {
+          const e = mine[j]!;
+          if (at(e) > at(entry) + window) break;
+          if (e.name === steps[step]) step++;
+        }
+        best = Math.max(best, step);
+      });
+      for (let s = 0; s < best; s++) reached[s]!++;
+    }
+    return reached;
+  }
+
+  it('has a page_view → add_to_cart → purchase funnel with real drop-off over 30 days', () => {
+    const [views = 0, carts = 0, purchases = 0] = funnel(
+      ['page_view', 'add_to_cart', 'purchase'],
+      NOW - 30 * DAY,
+      14 * DAY,
+    );
+    expect(views).toBeGreaterThan(1000);
+    // Each step loses a real share of people, and the last still has plenty.
+    expect(carts / views).toBeGreaterThan(0.3);
+    expect(carts / views).toBeLessThan(0.7);
+    expect(purchases / carts).toBeGreaterThan(0.4);
+    expect(purchases / carts).toBeLessThan(0.85);
+
+    // Per session the drop is steeper: about a third reach the cart, a fifth order.
+    const sessions = new Map<string, Set<string>>();
+    for (const e of appEvents()) {
+      const names = sessions.get(e.sessionId ?? '') ?? new Set<string>();
+      names.add(e.name);
+      sessions.set(e.sessionId ?? '', names);
+    }
+    const share = (name: string) =>
+      [...sessions.values()].filter((names) => names.has(name)).length / sessions.size;
+    expect(share('page_view')).toBe(1);
+    expect(share('add_to_cart')).toBeGreaterThan(0.28);
+    expect(share('add_to_cart')).toBeLessThan(0.42);
+    expect(share('purchase')).toBeGreaterThan(0.14);
+    expect(share('purchase')).toBeLessThan(0.26);
+  });
+
+  it('has users in the US on several device types over the last 7 days, mostly on mobile', () => {
+    const users = new Map<string, Set<string>>();
+    for (const e of appEvents()) {
+      if (!e.userId || at(e) < NOW - 7 * DAY || e.properties['country'] !== 'US') continue;
+      const device = e.properties['device'] as { type: string };
+      users.set(device.type, (users.get(device.type) ?? new Set()).add(e.userId));
+    }
+    const counts = Object.fromEntries([...users].map(([type, ids]) => [type, ids.size]));
+    expect(Object.keys(counts).sort()).toEqual(['desktop', 'mobile', 'tablet']);
+    expect(counts['mobile']).toBeGreaterThan(300);
+    expect(counts['mobile']).toBeGreaterThan(
+      4 * Math.max(counts['tablet'] ?? 0, counts['desktop'] ?? 0),
+    );
+    expect(Math.min(counts['tablet'] ?? 0, counts['desktop'] ?? 0)).toBeGreaterThan(20);
   });
 });
