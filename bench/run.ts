@@ -26,6 +26,7 @@ const BENCHES: Record<string, BenchEntry> = {
   webhooks: { file: 'webhooks.bench.ts' },
   connectors: { file: 'connectors.bench.ts' },
   'report-pdf': { file: 'report-pdf.bench.ts' },
+  product: { file: 'product.bench.ts' },
 };
 
 let busBaseline = NaN;

@@ -425,9 +425,14 @@ export function fuzzCases({ seed, count, now, runId }: FuzzOptions): FuzzCase[] 
       e['occurredAt'] = pick([
         ...ODD_DATES_INVALID,
         '1970-01-01T00:00:00Z',
-        // An hour past the bound, so it stays invalid however long the run takes to send it.
-        new Date(now + LIMITS.futureSkewMs + 3_600_000).toISOString(),
-        new Date(now + 365 * DAY).toISOString(),
+        // An app event from the future is kept (a device's clock; clamped far ahead), not refused.
+        ...(e['type'] === 'app'
+          ? []
+          : [
+              // An hour past the bound, so it stays invalid however long the run takes to send it.
+              new Date(now + LIMITS.futureSkewMs + 3_600_000).toISOString(),
+              new Date(now + 365 * DAY).toISOString(),
+            ]),
         new Date(now - LIMITS.maxAgeMs - 2 * DAY).toISOString(),
       ]);
       return bad(e, 'occurredAt');
