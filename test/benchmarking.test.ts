@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningLoupe } from '../scripts/runtime.ts';
 import type { EventInput, MetricName } from '../schema/event-envelope.ts';
+import { postAccepted } from './support/post-events.ts';
 import { startEmbeddedProduct } from './support/embedded-product.ts';
 import { seeded } from './support/known-batch.ts';
 import { recountBy } from './support/recount.ts';
@@ -506,17 +507,8 @@ async function graphql<T>(key: string, query: string, variables: object = {}) {
   };
 }
 
-async function postEvents(key: string, events: readonly EventInput[]) {
-  for (let i = 0; i < events.length; i += 1000) {
-    const res = await fetch(`${loupe.urls.ingest!}/v1/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': key },
-      body: JSON.stringify({ events: events.slice(i, i + 1000) }),
-    });
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as { rejected: number }).rejected).toBe(0);
-  }
-}
+const postEvents = (key: string, events: readonly object[]) =>
+  postAccepted(loupe.urls.ingest!, key, events);
 
 beforeAll(async () => {
   loupe = await startEmbeddedProduct(KEY);

@@ -7,6 +7,8 @@
 // input, and another organisation asking for the app.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningLoupe } from '../scripts/runtime.ts';
+import { postGraphQL } from './support/graphql-http.ts';
+import { postAccepted } from './support/post-events.ts';
 import { startEmbeddedProduct } from './support/embedded-product.ts';
 import {
   recountFunnel,
@@ -445,31 +447,11 @@ const streamRange = { from: iso(S_FROM), to: iso(S_TO) };
 let loupe: RunningLoupe;
 let keyB: string;
 
-interface GraphQLReply<T> {
-  data?: T | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
-}
+const graphql = <T>(key: string, query: string, variables: Record<string, unknown> = {}) =>
+  postGraphQL<T>(loupe.urls.gateway!, key, query, variables);
 
-async function graphql<T>(key: string, query: string, variables: object = {}) {
-  const res = await fetch(loupe.urls.gateway!, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': key },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as GraphQLReply<T>;
-}
-
-async function postEvents(key: string, events: readonly AppEvent[]) {
-  for (let i = 0; i < events.length; i += 1000) {
-    const res = await fetch(`${loupe.urls.ingest!}/v1/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': key },
-      body: JSON.stringify({ events: events.slice(i, i + 1000) }),
-    });
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as { rejected: number }).rejected).toBe(0);
-  }
-}
+const postEvents = (key: string, events: readonly object[]) =>
+  postAccepted(loupe.urls.ingest!, key, events);
 
 const STEP_FIELDS =
   'step event users conversionFromPrevious conversionFromFirst medianSecondsToConvert averageSecondsToConvert';
