@@ -305,6 +305,7 @@ const BENCHMARK = /* GraphQL */ `
               at
               value
             }
+            values
             percentileRank
           }
           engagements
@@ -314,6 +315,7 @@ const BENCHMARK = /* GraphQL */ `
               at
               value
             }
+            values
           }
           followerGrowth {
             start
@@ -430,9 +432,15 @@ interface Answer {
       members: {
         account: { id: string };
         platform: string;
-        series: { metric: string; total: number; points: Point[]; percentileRank: number | null }[];
+        series: {
+          metric: string;
+          total: number;
+          points: Point[];
+          values: number[];
+          percentileRank: number | null;
+        }[];
         engagements: number;
-        engagementRate: { total: number | null; points: Point[] };
+        engagementRate: { total: number | null; points: Point[]; values: (number | null)[] };
         followerGrowth: {
           start: number;
           end: number;
@@ -579,7 +587,12 @@ describe.each([
         const byKey = new Map(s.points.map((p) => [key(p.at), p.value]));
         for (const [k, v] of r.series(metric)) expect(byKey.get(k), `${metric} ${k}`).toBe(v);
         expect(s.points.reduce((a, p) => a + (p.value ?? 0), 0)).toBe(r.total(metric));
+        // `values` is the recounted points' values, bucket for bucket.
+        expect(s.values).toEqual(answer.buckets.map((b) => r.series(metric).get(key(b.at)) ?? 0));
       }
+      expect(member.engagementRate.values).toEqual(
+        member.engagementRate.points.map((p) => p.value),
+      );
       expect(member.engagements).toBe(r.total('engagements'));
       expect(member.engagements).toBeGreaterThan(0);
     });
