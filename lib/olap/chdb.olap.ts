@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Session } from 'chdb';
 import type { Olap, OlapParams } from './olap.port.ts';
+import { INSERT_SETTINGS } from './insert-settings.ts';
 import { assertTableName } from './olap-table.ts';
 
 export interface ChdbOlapOptions {
@@ -74,9 +75,7 @@ export function createChdbOlap({ dataDir, sessions }: ChdbOlapOptions): Olap {
           table,
           values: Buffer.from(payload),
           format: 'JSONEachRow',
-          // Replacing/aggregating engines fold rows at merge time and our reads never rely on it
-          // happening at insert; skipping it roughly halves the cost of a large insert.
-          settings: { optimize_on_insert: 0 },
+          settings: INSERT_SETTINGS,
         }),
       );
     },

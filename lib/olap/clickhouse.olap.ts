@@ -10,6 +10,7 @@ import {
 import { StoreUnavailableError } from '../store-errors.ts';
 import type { Olap, OlapParams } from './olap.port.ts';
 import { splitStatements } from './olap-schema.ts';
+import { INSERT_SETTINGS } from './insert-settings.ts';
 import { assertTableName } from './olap-table.ts';
 
 export interface ClickHouseOlapOptions {
@@ -100,8 +101,7 @@ export function createClickHouseOlap(options: ClickHouseOlapOptions): Olap {
           table,
           values: rows,
           format: 'JSONEachRow',
-          // As in chDB: rollups fold at merge time, and skipping it at insert halves a big insert.
-          clickhouse_settings: { optimize_on_insert: 0 },
+          clickhouse_settings: INSERT_SETTINGS,
         }),
       );
     },

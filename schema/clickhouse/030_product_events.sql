@@ -9,6 +9,9 @@ CREATE TABLE IF NOT EXISTS product_events
     event      LowCardinality(String),
     event_id   String,
     user_id    String,
+    -- What distinct users are counted by: 8 bytes a row to read and hash instead of the id's text
+    -- (a third off a unique-users trend). Among a million users, the odds that two share one: 3e-8.
+    user_key   UInt64 MATERIALIZED sipHash64(user_id),
     session_id String,
     post_id    String,
     timestamp  DateTime64(3, 'UTC'),
@@ -17,6 +20,9 @@ CREATE TABLE IF NOT EXISTS product_events
 ENGINE = ReplacingMergeTree
 PARTITION BY toYYYYMM(timestamp)
 ORDER BY (org_id, app_id, event, timestamp, event_id);
+
+-- Stores made before user_key existed: their old parts compute it when read.
+ALTER TABLE product_events ADD COLUMN IF NOT EXISTS user_key UInt64 MATERIALIZED sipHash64(user_id) AFTER user_id;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS product_events_mv TO product_events AS
 SELECT

@@ -61,7 +61,7 @@ export async function readEventProperties(
     scope,
   );
   if (paths.length === 0) return [];
-  const params = new SqlParams(scope);
+  const params = new SqlParams(scope, new Map(paths.map((p) => [p.path, p.types])));
   const newest = Math.max(...paths.map((p) => Number(p.last)));
   const columns = paths.map(
     (p, i) => `groupUniqArrayIf(${EXAMPLES})(t${i}, t${i} IS NOT NULL) AS e${i}`,

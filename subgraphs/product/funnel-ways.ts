@@ -40,11 +40,12 @@ const has = (mask: number, bit: number) => (mask & (1 << bit)) !== 0;
 
 /**
  * Sorted by time, and at one millisecond by the lowest step matched: ties are taken in the order
- * that completes the most steps.
+ * that completes the most steps. Then by the whole mask, so that the order never depends on the
+ * order rows came in (funnel-walk.sql.ts sorts the same way).
  */
 export function sortEvents(events: PersonEvent[]): PersonEvent[] {
   const lowest = (e: PersonEvent) => (e.steps === 0 ? 32 : 31 - Math.clz32(e.steps & -e.steps));
-  return events.sort((a, b) => a.t - b.t || lowest(a) - lowest(b));
+  return events.sort((a, b) => a.t - b.t || lowest(a) - lowest(b) || a.steps - b.steps);
 }
 
 /** Whether an exclusion voids the way with these step times, its window ending at `end`. */

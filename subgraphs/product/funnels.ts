@@ -1,7 +1,8 @@
-// Funnels over an app's events. One statement reads, for each person with an entry in the range,
-// their events from the range's start to its end plus the window, each tagged with the steps and
-// exclusions it matches (bitmasks) and, for an entry, its breakdown value; funnel-ways.ts finds
-// each person's way through, and the steps are counted here.
+// Funnels over an app's events. One statement tags each event of every person with an entry in
+// the range, from the range's start to its end plus the window, with the steps and exclusions it
+// matches (bitmasks) and, for an entry, its breakdown value. Where funnel-walk.sql.ts gives the
+// same answer, ClickHouse walks each person's way and counts the steps; otherwise it sends each
+// person's events and funnel-ways.ts, the reference, finds the ways, counted here.
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { badInput } from '../../lib/graphql/errors.ts';
 import {
@@ -13,10 +14,13 @@ import {
   type PersonEvent,
   type Way,
 } from './funnel-ways.ts';
+import { walkFiguresSql, walksInSql, type WalkFigures } from './funnel-walk.sql.ts';
 import {
   eventGroupText,
+  eventPathsOf,
   eventText,
   filterSql,
+  loadPathTypes,
   NOT_SET,
   personGroupSql,
   checkRegexes,
@@ -91,16 +95,16 @@ function checkRequest(q: FunnelRequest): Exclusion[] {
   });
 }
 
-/** A person's events, tagged, for every person with an entry in the range. */
-async function readPeople(olap: Olap, q: FunnelRequest): Promise<PersonEvent[][]> {
-  const params = new SqlParams({ org: q.orgId, app: q.appId });
+/** Where a post's id is looked for in an event's properties (the utm content of its link). */
+const POST_PATHS = ['utm.content', 'utm_content'];
+
+/** Rows (user_id, t, m, x, g): each event of every person with an entry in the range, tagged. */
+function taggedSql(q: FunnelRequest, params: SqlParams): string {
   const instant = (ms: number) => `fromUnixTimestamp64Milli(${params.bind(ms, 'Int64')}, 'UTC')`;
   // A post's events: its id as the event's postId, or as the utm content of the link followed.
   const fromPost = (post: string) => {
     const id = params.bind(post, 'String');
-    const utm = ['utm.content', 'utm_content'].map(
-      (path) => `ifNull(${eventText(path, params)} = ${id}, false)`,
-    );
+    const utm = POST_PATHS.map((path) => `ifNull(${eventText(path, params)} = ${id}, false)`);
     return `(e.post_id = ${id} OR ${utm.join(' OR ')})`;
   };
   const matches = (s: StepInput) =>
@@ -131,9 +135,7 @@ async function readPeople(olap: Olap, q: FunnelRequest): Promise<PersonEvent[][]
       group = `ifNull(${eventGroupText(q.breakdown.path, params)}, char(0))`;
     }
   }
-  const rows = await olap.query<{ ev: [number | string, number, number, string][] }>(
-    `SELECT groupArray((t, m, x, g)) AS ev
-     FROM (
+  return `SELECT user_id, t, m, x, g FROM (
        SELECT e.user_id AS user_id, toInt64(toUnixTimestamp64Milli(e.timestamp)) AS t,
               toUInt32(${steps}) AS m, toUInt32(${exclusions}) AS x, if(m != 0, ${group}, '') AS g
        FROM product_events AS e ${join}
@@ -141,8 +143,17 @@ async function readPeople(olap: Olap, q: FunnelRequest): Promise<PersonEvent[][]
          AND e.timestamp >= ${instant(q.from)} AND e.timestamp < ${instant(q.to + q.windowMs)}
          AND e.user_id IN (${entrants})
      )
-     ${q.order === 'STRICT' ? '' : 'WHERE m != 0 OR x != 0'}
-     GROUP BY user_id
+     ${q.order === 'STRICT' ? '' : 'WHERE m != 0 OR x != 0'}`;
+}
+
+/** Each person's tagged events, for funnel-ways.ts. */
+async function readPeople(
+  olap: Olap,
+  q: FunnelRequest,
+  params: SqlParams,
+): Promise<PersonEvent[][]> {
+  const rows = await olap.query<{ ev: [number | string, number, number, string][] }>(
+    `SELECT groupArray((t, m, x, g)) AS ev FROM (${taggedSql(q, params)}) GROUP BY user_id
      SETTINGS join_use_nulls = 1`,
     params.values,
   );
@@ -156,43 +167,45 @@ async function readPeople(olap: Olap, q: FunnelRequest): Promise<PersonEvent[][]
   );
 }
 
+/** People per step, and the median and average seconds from the step before (none for step 0). */
+interface StepFigures {
+  users: number[];
+  medians: (number | null)[];
+  averages: (number | null)[];
+}
+
+interface FunnelFigures {
+  everyone: StepFigures;
+  groups: { breakdown: (string | null)[]; other: boolean; figures: StepFigures }[];
+}
+
 const median = (sorted: readonly number[]) => {
   const n = sorted.length;
   return n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
 };
 
 /** Step figures over a set of people's ways. */
-function stepsOf(ways: readonly Way[], q: FunnelRequest): StepResult[] {
-  const reached = q.steps.map((_, i) => ways.filter((w) => w.times.length > i));
-  return q.steps.map((s, i) => {
-    const users = reached[i]!.length;
-    const previous = i === 0 ? users : reached[i - 1]!.length;
-    const first = reached[0]!.length;
-    const seconds = reached[i]!.map((w) =>
-      i === 0 ? 0 : (w.times[i]! - w.times[i - 1]!) / 1000,
-    ).sort((a, b) => a - b);
-    return {
-      step: i,
-      event: s.event,
-      post: s.post ? { __typename: 'Post' as const, id: s.post } : null,
-      users,
-      conversionFromPrevious: previous > 0 ? users / previous : null,
-      conversionFromFirst: first > 0 ? users / first : null,
-      medianSecondsToConvert: i > 0 && users > 0 ? median(seconds) : null,
-      averageSecondsToConvert:
-        i > 0 && users > 0 ? seconds.reduce((a, b) => a + b, 0) / users : null,
-    };
-  });
+function figuresOf(ways: readonly Way[], steps: number): StepFigures {
+  const reached = Array.from({ length: steps }, (_, i) => ways.filter((w) => w.times.length > i));
+  const seconds = reached.map((list, i) =>
+    list.map((w) => (i === 0 ? 0 : (w.times[i]! - w.times[i - 1]!) / 1000)).sort((a, b) => a - b),
+  );
+  return {
+    users: reached.map((list) => list.length),
+    medians: seconds.map((list, i) => (i > 0 && list.length > 0 ? median(list) : null)),
+    averages: seconds.map((list, i) =>
+      i > 0 && list.length > 0 ? list.reduce((a, b) => a + b, 0) / list.length : null,
+    ),
+  };
 }
 
-export async function runFunnel(olap: Olap, q: FunnelRequest) {
-  const exclusions = checkRequest(q);
-  await checkRegexes(
-    olap,
-    [q.where, ...q.steps.map((s) => s.where), ...q.exclusions.map((x) => x.where)].flatMap(
-      regexesOf,
-    ),
-  );
+/** The figures from funnel-ways.ts over each person's events. */
+async function figuresByWays(
+  olap: Olap,
+  q: FunnelRequest,
+  exclusions: Exclusion[],
+  params: SqlParams,
+): Promise<FunnelFigures> {
   const rules: FunnelRules = {
     order: q.order,
     steps: q.steps.length,
@@ -201,11 +214,12 @@ export async function runFunnel(olap: Olap, q: FunnelRequest) {
     to: q.to,
     exclusions,
   };
-  const ways = (await readPeople(olap, q)).flatMap((events) => {
+  const ways = (await readPeople(olap, q, params)).flatMap((events) => {
     const way = bestWay(sortEvents(events), rules);
     return way ? [way] : [];
   });
-  const breakdowns: { breakdown: (string | null)[]; other: boolean; steps: StepResult[] }[] = [];
+  const k = q.steps.length;
+  const groups: FunnelFigures['groups'] = [];
   if (q.breakdown) {
     const byGroup = new Map<string | null, Way[]>();
     for (const w of ways) {
@@ -218,10 +232,108 @@ export async function runFunnel(olap: Olap, q: FunnelRequest) {
         y.length - x.length || (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1),
     );
     for (const [group, list] of ranked.slice(0, q.breakdownLimit)) {
-      breakdowns.push({ breakdown: [group], other: false, steps: stepsOf(list, q) });
+      groups.push({ breakdown: [group], other: false, figures: figuresOf(list, k) });
     }
     const rest = ranked.slice(q.breakdownLimit).flatMap(([, list]) => list);
-    if (rest.length > 0) breakdowns.push({ breakdown: [], other: true, steps: stepsOf(rest, q) });
+    if (rest.length > 0) groups.push({ breakdown: [], other: true, figures: figuresOf(rest, k) });
   }
-  return { steps: stepsOf(ways, q), breakdowns };
+  return { everyone: figuresOf(ways, k), groups };
+}
+
+/** The figures from funnel-walk.sql.ts, counted inside ClickHouse. */
+async function figuresInSql(
+  olap: Olap,
+  q: FunnelRequest,
+  params: SqlParams,
+): Promise<FunnelFigures> {
+  const sql = walkFiguresSql(
+    taggedSql(q, params),
+    {
+      order: q.order,
+      steps: q.steps.length,
+      windowMs: q.windowMs,
+      from: q.from,
+      to: q.to,
+      breakdownLimit: q.breakdown ? q.breakdownLimit : null,
+    },
+    params,
+  );
+  const rows = await olap.query<WalkFigures>(`${sql} SETTINGS join_use_nulls = 1`, params.values);
+  const figures = (r: WalkFigures): StepFigures => ({
+    users: r.users.map(Number),
+    medians: r.medians.map((v) => (v === null ? null : Number(v))),
+    averages: r.averages.map((v) => (v === null ? null : Number(v))),
+  });
+  const everyone = rows.find((r) => Number(r.everyone) === 1);
+  const groups = rows.filter((r) => Number(r.everyone) === 0);
+  const ranked = [...groups.filter((r) => Number(r.top) === 1)].sort(
+    (a, b) =>
+      Number(b.users[0]) - Number(a.users[0]) ||
+      (a.g === b.g ? 0 : a.g === NOT_SET ? 1 : b.g === NOT_SET ? -1 : a.g < b.g ? -1 : 1),
+  );
+  const other = groups.find((r) => Number(r.top) === 0);
+  return {
+    everyone: everyone ? figures(everyone) : figuresOf([], q.steps.length),
+    groups: [
+      ...ranked.map((r) => ({
+        breakdown: [r.g === NOT_SET ? null : r.g],
+        other: false,
+        figures: figures(r),
+      })),
+      ...(other ? [{ breakdown: [], other: true, figures: figures(other) }] : []),
+    ],
+  };
+}
+
+/** Step results from step figures: conversions follow from the people per step. */
+function stepsOf(figures: StepFigures, q: FunnelRequest): StepResult[] {
+  const first = figures.users[0]!;
+  return q.steps.map((s, i) => {
+    const users = figures.users[i]!;
+    const previous = i === 0 ? users : figures.users[i - 1]!;
+    return {
+      step: i,
+      event: s.event,
+      post: s.post ? { __typename: 'Post' as const, id: s.post } : null,
+      users,
+      conversionFromPrevious: previous > 0 ? users / previous : null,
+      conversionFromFirst: first > 0 ? users / first : null,
+      medianSecondsToConvert: figures.medians[i] ?? null,
+      averageSecondsToConvert: figures.averages[i] ?? null,
+    };
+  });
+}
+
+export async function runFunnel(olap: Olap, q: FunnelRequest) {
+  const exclusions = checkRequest(q);
+  await checkRegexes(
+    olap,
+    [q.where, ...q.steps.map((s) => s.where), ...q.exclusions.map((x) => x.where)].flatMap(
+      regexesOf,
+    ),
+  );
+  const types = await loadPathTypes(olap, q.orgId, q.appId, [
+    ...[q.where, ...q.steps.map((s) => s.where), ...q.exclusions.map((x) => x.where)].flatMap(
+      eventPathsOf,
+    ),
+    ...(q.steps.some((s) => s.post) ? POST_PATHS : []),
+    ...(q.breakdown && !q.breakdown.person ? [q.breakdown.path] : []),
+  ]);
+  const params = new SqlParams({ org: q.orgId, app: q.appId }, types);
+  const inSql = walksInSql(
+    q.order,
+    q.steps.map((s) => s.event),
+    q.exclusions.length,
+  );
+  const figures = inSql
+    ? await figuresInSql(olap, q, params)
+    : await figuresByWays(olap, q, exclusions, params);
+  return {
+    steps: stepsOf(figures.everyone, q),
+    breakdowns: figures.groups.map((g) => ({
+      breakdown: g.breakdown,
+      other: g.other,
+      steps: stepsOf(g.figures, q),
+    })),
+  };
 }

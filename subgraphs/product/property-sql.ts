@@ -1,16 +1,27 @@
 // Properties and filters as ClickHouse SQL over `product_events` (schema/clickhouse/030): an event
 // property is a path of its JSON column, a person property the latest value in person_properties
-// (031). Every name and value a caller sends travels as a bound parameter, never as SQL text.
+// (031). Every value a caller sends travels as a bound parameter. A path is SQL text, quoted name
+// by name, so that ClickHouse reads that subcolumn alone; and it is read as the types the app's
+// events have carried at that path (event_properties, 032), each type's own subcolumn.
 import type { Olap, OlapParams } from '../../lib/olap/olap.port.ts';
 import { PROPERTY_LIMITS } from '../../schema/event-envelope.ts';
 import { badInput } from '../../lib/graphql/errors.ts';
 
-/** Collects bound parameters and names them in order. */
+/** The types each event property path has been stored as, for one app. */
+export type PathTypes = ReadonlyMap<string, readonly string[]>;
+
+/** Collects a statement's bound parameters, naming them in order, and knows its paths' types. */
 export class SqlParams {
   readonly values: OlapParams = {};
   #next = 0;
-  constructor(initial: OlapParams = {}) {
+  readonly #types: PathTypes;
+  constructor(initial: OlapParams = {}, types: PathTypes = new Map()) {
     Object.assign(this.values, initial);
+    this.#types = types;
+  }
+  /** The types `path` has been stored as; none for a path no event has carried. */
+  typesOf(path: string): readonly string[] {
+    return this.#types.get(path) ?? [];
   }
   /** `{pN:Type}` bound to `value`. */
   bind(value: OlapParams[string], type: string): string {
@@ -69,27 +80,101 @@ export function checkedPath(path: string, what = 'property'): string {
   return path;
 }
 
+/** A name as a ClickHouse identifier: backquoted; backslashes, backquotes and controls escaped. */
+const quoted = (name: string) =>
+  // eslint-disable-next-line no-control-regex -- control characters are what it escapes
+  `\`${name.replace(/[\\`\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}\``;
+
 /** The event property at `path`, as ClickHouse's Dynamic value (NULL when not set). */
-function eventValue(path: string, params: SqlParams): string {
-  return `getSubcolumn(properties, ${params.bind(checkedPath(path), 'String')})`;
+function eventValue(path: string): string {
+  return `properties.${checkedPath(path).split('.').map(quoted).join('.')}`;
 }
+
+/** Types in the order their text is tried; a value has exactly one of them. */
+const TEXT_TYPES = ['String', 'Int64', 'UInt64', 'Float64', 'Bool'] as const;
+const NUMBER_TYPE_LIST = ['Int64', 'UInt64', 'Float64'] as const;
+
+/**
+ * The path's scalar types when it has only those (each read as its own subcolumn, which costs a
+ * fraction of reading the Dynamic value and testing its type); undefined when it has others.
+ */
+function scalarTypes(path: string, params: SqlParams): string[] | undefined {
+  const types = params.typesOf(checkedPath(path));
+  const scalar = new Set<string>(TEXT_TYPES);
+  return types.every((t) => scalar.has(t))
+    ? TEXT_TYPES.filter((t) => types.includes(t))
+    : undefined;
+}
+
+const firstOf = (parts: string[], type: string) =>
+  parts.length === 0
+    ? `CAST(NULL, 'Nullable(${type})')`
+    : parts.length === 1
+      ? parts[0]!
+      : `coalesce(${parts.join(', ')})`;
 
 /** The text of an event property's scalar value (a string as itself, 42, true); else NULL. */
 export function eventText(path: string, params: SqlParams): string {
-  const v = eventValue(path, params);
-  return `if(dynamicType(${v}) IN ${SCALAR_TYPES}, toString(${v}), NULL)`;
+  const v = eventValue(path);
+  const types = scalarTypes(path, params);
+  if (!types) return `if(dynamicType(${v}) IN ${SCALAR_TYPES}, toString(${v}), NULL)`;
+  const sub = (t: string) => `${v}.:${quoted(t)}`;
+  return firstOf(
+    types.map((t) => (t === 'String' ? sub(t) : `toString(${sub(t)})`)),
+    'String',
+  );
 }
 
 /** As eventText, and a list as its JSON text: what a breakdown groups by. */
 export function eventGroupText(path: string, params: SqlParams): string {
-  const v = eventValue(path, params);
+  if (scalarTypes(path, params)) return eventText(path, params);
+  const v = eventValue(path);
   return `multiIf(dynamicType(${v}) IN ${SCALAR_TYPES}, toString(${v}), startsWith(dynamicType(${v}), 'Array'), toJSONString(${v}), NULL)`;
 }
 
 /** An event property's value when it is a JSON number; else NULL. */
 export function eventNumber(path: string, params: SqlParams): string {
-  const v = eventValue(path, params);
-  return `if(dynamicType(${v}) IN ${NUMBER_TYPES}, toFloat64OrNull(toString(${v})), NULL)`;
+  const v = eventValue(path);
+  const types = scalarTypes(path, params);
+  if (!types) {
+    return `if(dynamicType(${v}) IN ${NUMBER_TYPES}, toFloat64OrNull(toString(${v})), NULL)`;
+  }
+  const numeric = NUMBER_TYPE_LIST.filter((t) => types.includes(t));
+  return firstOf(
+    numeric.map((t) => `toFloat64(${v}.:${quoted(t)})`),
+    'Float64',
+  );
+}
+
+/** Whether an event property is set (to anything but null). */
+function eventSet(path: string, params: SqlParams): string {
+  if (scalarTypes(path, params)) return `isNotNull(${eventText(path, params)})`;
+  return `dynamicType(${eventValue(path)}) != 'None'`;
+}
+
+/** Every event property path a filter names, for loading their types before SQL is built. */
+export function eventPathsOf(filter: FilterInput | null | undefined): string[] {
+  if (!filter) return [];
+  const own = filter.property && !filter.person ? [filter.property] : [];
+  return [...own, ...[...(filter.and ?? []), ...(filter.or ?? [])].flatMap(eventPathsOf)];
+}
+
+/** The types the app's events have carried at each of `paths` (checked first). */
+export async function loadPathTypes(
+  olap: Olap,
+  orgId: string,
+  appId: string,
+  paths: readonly string[],
+): Promise<PathTypes> {
+  const wanted = [...new Set(paths)].map((p) => checkedPath(p));
+  if (wanted.length === 0) return new Map();
+  const rows = await olap.query<{ path: string; types: string[] }>(
+    `SELECT path, groupUniqArray(type) AS types FROM event_properties
+     WHERE org_id = {org:String} AND app_id = {app:String} AND path IN {paths:Array(String)}
+     GROUP BY path`,
+    { org: orgId, app: appId, paths: wanted },
+  );
+  return new Map(rows.map((r) => [r.path, r.types]));
 }
 
 /** `raw` (a raw JSON scalar of person_properties) as text, NULL for null. */
@@ -224,11 +309,10 @@ export function filterSql(filter: FilterInput, params: SqlParams, depth = 1): st
   const positive = POSITIVE_OF[op] ?? op;
   const negated = positive !== op;
   if (!filter.person) {
-    const v = eventValue(property, params);
     const on: Operand = {
       text: eventText(property, params),
       number: eventNumber(property, params),
-      set: `dynamicType(${v}) != 'None'`,
+      set: eventSet(property, params),
     };
     const holds = condition(positive, filter.value, on, params, what);
     return negated ? `NOT (${holds})` : holds;

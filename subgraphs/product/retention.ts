@@ -6,7 +6,15 @@ import type { Olap } from '../../lib/olap/olap.port.ts';
 import { badInput } from '../../lib/graphql/errors.ts';
 import { nextBucket, type Granularity } from '../../lib/time/zoned-buckets.ts';
 import type { StepInput } from './funnels.ts';
-import { checkRegexes, filterSql, regexesOf, SqlParams, type FilterInput } from './property-sql.ts';
+import {
+  checkRegexes,
+  eventPathsOf,
+  filterSql,
+  loadPathTypes,
+  regexesOf,
+  SqlParams,
+  type FilterInput,
+} from './property-sql.ts';
 import { bucketSql, trendBucketStarts } from './trend-buckets.ts';
 
 export type RetentionCriterion = 'ON' | 'ON_OR_AFTER';
@@ -56,7 +64,13 @@ export async function runRetention(
   const index = new Map(starts.map((s, i) => [s, i]));
   const end = nextBucket(starts.at(-1)!, q.period, q.timeZone);
 
-  const params = new SqlParams({ org: q.orgId, app: q.appId, tz: q.timeZone });
+  const types = await loadPathTypes(
+    olap,
+    q.orgId,
+    q.appId,
+    [q.startEvent.where, q.returnEvent.where].flatMap(eventPathsOf),
+  );
+  const params = new SqlParams({ org: q.orgId, app: q.appId, tz: q.timeZone }, types);
   const instant = (ms: number) => `fromUnixTimestamp64Milli(${params.bind(ms, 'Int64')}, 'UTC')`;
   const matches = (s: StepInput) =>
     [

@@ -9,13 +9,16 @@ import { evaluateFormula, parseFormula, type Formula } from './formulas.ts';
 import {
   eventGroupText,
   eventNumber,
+  eventPathsOf,
   filterSql,
+  loadPathTypes,
   NOT_SET,
   personGroupSql,
   checkRegexes,
   regexesOf,
   SqlParams,
   type FilterInput,
+  type PathTypes,
   type PropertyRef,
 } from './property-sql.ts';
 import {
@@ -92,6 +95,9 @@ const QUANTILE: Partial<Record<Aggregate, number>> = {
   P99: 0.99,
 };
 
+/** An event with a user: tested on user_key, so that the user_id strings are never read. */
+const KNOWN_USER = "user_key != sipHash64('')";
+
 /** A group's key as stored in SQL: one text per breakdown property, NOT_SET for none; [] is Other. */
 type GroupKey = string[];
 
@@ -108,7 +114,7 @@ interface Period {
   buckets: number[];
 }
 
-/** What SQL aggregates a series' rows (e, with columns gk, b, user_id, num) into, per math. */
+/** What SQL aggregates a series' rows (e, with columns gk, b, user_key, num) into, per math. */
 function aggregateSql(series: SeriesInput): string {
   const agg = (value: string): string => {
     const a = series.aggregate!;
@@ -120,9 +126,9 @@ function aggregateSql(series: SeriesInput): string {
     case 'TOTAL':
       return 'toFloat64(count())';
     case 'UNIQUE_USERS':
-      return "toFloat64(uniqExactIf(user_id, user_id != ''))";
+      return `toFloat64(uniqExactIf(user_key, ${KNOWN_USER}))`;
     case 'UNIQUE_USERS_APPROX':
-      return "toFloat64(uniqHLL12If(user_id, user_id != ''))";
+      return `toFloat64(uniqHLL12If(user_key, ${KNOWN_USER}))`;
     case 'PROPERTY':
       return `toFloat64(${agg('num')})`;
     default:
@@ -197,10 +203,15 @@ export async function runTrends(olap: Olap, q: TrendsRequest): Promise<TrendsAns
     );
   }
   await checkRegexes(olap, [q.where, ...q.series.map((s) => s.where)].flatMap(regexesOf));
+  const types = await loadPathTypes(olap, q.orgId, q.appId, [
+    ...[q.where, ...q.series.map((s) => s.where)].flatMap(eventPathsOf),
+    ...q.series.flatMap((s) => (s.property ? [s.property] : [])),
+    ...q.breakdown.filter((b) => !b.person).map((b) => b.path),
+  ]);
 
   const current: Period = { from: q.from, to: q.to, buckets };
   const read = (series: SeriesInput, period: Period, top: GroupKey[] | null) =>
-    readSeries(olap, q, series, period, top);
+    readSeries(olap, q, types, series, period, top);
 
   // Groups: the first series' best over the current period. Every series is read with the rest
   // folded into Other, so a value only a later series has is in Other, not lost.
@@ -353,11 +364,12 @@ function rankGroups(rows: readonly SeriesRow[], series: SeriesInput): GroupKey[]
 async function readSeries(
   olap: Olap,
   q: TrendsRequest,
+  types: PathTypes,
   series: SeriesInput,
   period: Period,
   top: GroupKey[] | null,
 ): Promise<SeriesRow[]> {
-  const params = new SqlParams({ org: q.orgId, app: q.appId, tz: q.timeZone });
+  const params = new SqlParams({ org: q.orgId, app: q.appId, tz: q.timeZone }, types);
   const days = ROLLING_DAYS[series.math];
   // Rolling math reaches back to the local midnight days − 1 before the period's first day.
   const since =
@@ -396,7 +408,7 @@ async function readSeries(
   ];
   const num = series.math === 'PROPERTY' ? eventNumber(series.property!, params) : 'NULL';
   const rows = `
-    SELECT CAST(${key}, 'Array(String)') AS k, ${gk} AS gk, ${bucketSql(q.interval, '{tz:String}')} AS bk, e.user_id AS user_id, ${num} AS num
+    SELECT CAST(${key}, 'Array(String)') AS k, ${gk} AS gk, ${bucketSql(q.interval, '{tz:String}')} AS bk, e.user_key AS user_key, ${num} AS num
     FROM product_events AS e ${joins.join(' ')}
     WHERE ${where.join(' AND ')}`;
   const bucketOrWhole = 'if(grouping(bk) = 1, toInt64(-1), bk)';
@@ -406,9 +418,9 @@ async function readSeries(
     const first = period.buckets[0]!;
     const last = period.buckets.at(-1)!;
     sql = `
-      SELECT gk, target AS b, toFloat64(uniqExact(user_id)) AS v, count() AS n
-      FROM (SELECT DISTINCT gk, user_id, toDate(fromUnixTimestamp64Milli(bk, 'UTC'), {tz:String}) AS day
-            FROM (${rows}) WHERE user_id != '')
+      SELECT gk, target AS b, toFloat64(uniqExact(user_key)) AS v, count() AS n
+      FROM (SELECT DISTINCT gk, user_key, toDate(fromUnixTimestamp64Milli(bk, 'UTC'), {tz:String}) AS day
+            FROM (${rows}) WHERE ${KNOWN_USER})
       ARRAY JOIN arrayMap(i -> toInt64(toUnixTimestamp(toDateTime(day + i, {tz:String}))) * 1000, range(${days})) AS target
       WHERE target >= ${params.bind(first, 'Int64')} AND target <= ${params.bind(last, 'Int64')}
       GROUP BY gk, b`;
@@ -416,9 +428,9 @@ async function readSeries(
     const agg = aggregateSql({ ...series, math: 'PROPERTY' }).replace('(num)', '(c)');
     sql = `
       SELECT gk, b, ${agg} AS v, count() AS n
-      FROM (SELECT gk, ${bucketOrWhole} AS b, user_id, count() AS c
-            FROM (${rows}) WHERE user_id != ''
-            GROUP BY GROUPING SETS ((gk, bk, user_id), (gk, user_id)))
+      FROM (SELECT gk, ${bucketOrWhole} AS b, user_key, count() AS c
+            FROM (${rows}) WHERE ${KNOWN_USER}
+            GROUP BY GROUPING SETS ((gk, bk, user_key), (gk, user_key)))
       GROUP BY gk, b`;
   } else {
     const counted = series.math === 'PROPERTY' ? 'countIf(num IS NOT NULL)' : 'count()';
