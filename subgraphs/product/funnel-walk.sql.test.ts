@@ -140,7 +140,7 @@ test.each(cases.map((c) => [`${c.id}: ${c.order}, ${c.steps} steps`, c] as const
   async (_, c) => {
     const params = new SqlParams({ c: c.id });
     const sql = walkFiguresSql(
-      'SELECT user_id, t, m, x, g FROM walk_cases WHERE case_id = {c:UInt32}',
+      'SELECT user_id AS person, t, m, x, g FROM walk_cases WHERE case_id = {c:UInt32}',
       c,
       params,
     );

@@ -39,29 +39,43 @@ export function walksInSql(
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** Whether an event (its step mask `m`, time `t`) is an entry: the first step (any, unordered) in the range. */
+export function entrySql(shape: WalkShape, params: SqlParams): string {
+  const mask = shape.order === 'UNORDERED' ? 2 ** shape.steps - 1 : 1;
+  const from = params.bind(shape.from, 'Int64');
+  const to = params.bind(shape.to, 'Int64');
+  return `(bitAnd(m, ${mask}) != 0 AND t >= ${from} AND t < ${to})`;
+}
+
 /**
- * Figures per group over `tagged`, a statement of rows (user_id, t ms, m step mask, g breakdown
- * text of an entry), one row per event of each person with an entry in the range.
+ * Figures per group over `tagged`, a statement of rows (person, t ms, m step mask, g breakdown
+ * text of an entry): every event of the people, of whom those with an entry in the range count.
  */
 export function walkFiguresSql(tagged: string, shape: WalkShape, params: SqlParams): string {
   const k = shape.steps;
   const window = params.bind(shape.windowMs, 'Int64');
-  const from = params.bind(shape.from, 'Int64');
-  const to = params.bind(shape.to, 'Int64');
   const unordered = shape.order === 'UNORDERED';
-  const entryMask = unordered ? 2 ** k - 1 : 1;
+  const entry = entrySql(shape, params);
   // a{s}[i]: the index of the first event at or after i that matches step s, 0 for none.
-  const next = range(k).map(
-    (s) =>
-      `arrayReverseFill(x -> x != 0, arrayMap((m, i) -> if(bitTest(m, ${s}), i, 0), ms, idx)) AS a${s}`,
-  );
-  // f[i]: the index of the first event later than event i's millisecond (n + 1 for none).
-  const later = `arrayReverseFill(x -> x != 0, arrayMap(i -> if(i = length(ts) OR ts[i + 1] != ts[i], i, 0), idx)) AS last_tied`;
-  // p{s}[i]: the event the way from entry i takes for step s (0: none), as funnel-ways.ts does.
+  const next = range(k)
+    .filter((s) => unordered || s > 0)
+    .map(
+      (s) =>
+        `arrayReverseFill(x -> x != 0, arrayMap((m, i) -> if(bitTest(m, ${s}), i, 0), ms, idx)) AS a${s}`,
+    );
+  // last_tied[i]: the index of the last event at event i's millisecond.
+  const tied =
+    shape.order === 'STRICT'
+      ? [
+          `arrayReverseFill(x -> x != 0, arrayMap(i -> if(i = length(ts) OR ts[i + 1] != ts[i], i, 0), idx)) AS last_tied`,
+        ]
+      : [];
+  // p{s}[j]: the event that the way from entry j (of `entries`) takes for step s, 0 for none;
+  // the greedy way of funnel-ways.ts, where STRICT lets only events of the same millisecond by.
   const taken = range(k)
     .slice(1)
     .map((s) => {
-      const before = s === 1 ? 'idx' : `p${s - 1}`;
+      const before = s === 1 ? 'entries' : `p${s - 1}`;
       const candidate = `a${s}[p + 1]`;
       const strict =
         shape.order === 'STRICT'
@@ -69,45 +83,48 @@ export function walkFiguresSql(tagged: string, shape: WalkShape, params: SqlPara
           : candidate;
       return `arrayMap(p -> if(p = 0, 0, ${strict}), ${before}) AS p${s}`;
     });
-  const stepsOf = unordered
-    ? range(k).map((s) => `a${s}`)
-    : ['idx', ...taken.map((_, i) => `p${i + 1}`)];
-  // r{s}[i]: whether the way from entry i reaches step s within the window of its entry.
-  const reached = stepsOf.map(
-    (p, s) => `arrayMap((p, i) -> p != 0 AND ts[p] <= ts[i] + ${window}, ${p}, idx) AS r${s}`,
+  // UNORDERED: each other step's first event at or after the entry (one step per event).
+  const stepEvents = unordered
+    ? range(k).map((s) => `arrayMap(i -> a${s}[i], entries)`)
+    : ['entries', ...taken.map((_, i) => `p${i + 1}`)];
+  // r{s}[j]: whether the way from entry j reaches step s within the window of its entry.
+  const reached = stepEvents.map(
+    (p, s) => `arrayMap((p, i) -> p != 0 AND ts[p] <= ts[i] + ${window}, ${p}, entries) AS r${s}`,
   );
-  const entries = `arrayMap((m, t) -> bitAnd(m, ${entryMask}) != 0 AND t >= ${from} AND t < ${to}, ms, ts) AS entries`;
   const lambdaArgs = range(k).map((s) => `x${s}`);
-  const levels = `arrayMap((e, ${lambdaArgs.join(', ')}) -> if(e, toUInt32(${lambdaArgs.join(' + ')}), 0), entries, ${range(
+  const levels = `arrayMap((${lambdaArgs.join(', ')}) -> toUInt32(${lambdaArgs.join(' + ')}), ${range(
     k,
   )
     .map((s) => `r${s}`)
     .join(', ')}) AS levels`;
   // The first entry whose way reaches the furthest; its step times in the order they came.
+  const at = (p: string) => (p === 'entries' ? 'ts[entries[best]]' : `ts[${p}[best]]`);
   const times = unordered
     ? `arraySort(arrayFilter((t, r) -> r, [${range(k)
-        .map((s) => `ts[a${s}[best]]`)
+        .map((s) => `ts[a${s}[entries[best]]]`)
         .join(', ')}], [${range(k)
         .map((s) => `r${s}[best]`)
         .join(', ')}]))`
-    : `arraySlice([${stepsOf.map((p) => `ts[${p}[best]]`).join(', ')}], 1, level)`;
+    : `arraySlice([${stepEvents.map(at).join(', ')}], 1, level)`;
+  const group = shape.breakdownLimit === null ? "''" : 'gs[entries[best]]';
 
   const people = `
-    SELECT gs[best] AS g, level,
+    SELECT ${group} AS g, level,
            arrayMap(i -> (way[i + 1] - way[i]) / 1000, range(1, toUInt64(level))) AS seconds
     FROM (
       SELECT arraySort(x -> (x.1, if(x.2 = 0, 32, bitCount(bitXor(x.2, x.2 - 1)) - 1), x.2),
-                       groupArray((t, m, g))) AS ev,
+                       groupArray((t, m, ${shape.breakdownLimit === null ? "''" : 'g'}))) AS ev,
              arrayMap(x -> x.1, ev) AS ts, arrayMap(x -> x.2, ev) AS ms, arrayMap(x -> x.3, ev) AS gs,
              arrayEnumerate(ev) AS idx,
-             ${[...next, later, ...taken, ...reached, entries, levels].join(',\n             ')},
+             arrayFilter((i, m, t) -> ${entry}, idx, ms, ts) AS entries,
+             ${[...next, ...tied, ...taken, ...reached, levels].join(',\n             ')},
              arrayMax(levels) AS level,
              arrayFirstIndex(l -> l = level, levels) AS best,
              ${times} AS way
       FROM (${tagged})
-      GROUP BY user_id
-    )
-    WHERE level > 0`;
+      GROUP BY person
+      HAVING countIf(${entry}) > 0
+    )`;
   const perGroup = `
     SELECT g, ${range(k)
       .map(

@@ -1,6 +1,6 @@
-// Funnels over an app's events. One statement tags each event of every person with an entry in
-// the range, from the range's start to its end plus the window, with the steps and exclusions it
-// matches (bitmasks) and, for an entry, its breakdown value. Where funnel-walk.sql.ts gives the
+// Funnels over an app's events. One statement tags each event from the range's start to its end
+// plus the window with the steps and exclusions it matches (bitmasks) and, for an entry, its
+// breakdown value, and groups them by person, keeping those with an entry in the range. Where funnel-walk.sql.ts gives the
 // same answer, ClickHouse walks each person's way and counts the steps; otherwise it sends each
 // person's events and funnel-ways.ts, the reference, finds the ways, counted here.
 import type { Olap } from '../../lib/olap/olap.port.ts';
@@ -14,7 +14,13 @@ import {
   type PersonEvent,
   type Way,
 } from './funnel-ways.ts';
-import { walkFiguresSql, walksInSql, type WalkFigures } from './funnel-walk.sql.ts';
+import {
+  entrySql,
+  walkFiguresSql,
+  walksInSql,
+  type WalkFigures,
+  type WalkShape,
+} from './funnel-walk.sql.ts';
 import {
   eventGroupText,
   eventPathsOf,
@@ -98,7 +104,11 @@ function checkRequest(q: FunnelRequest): Exclusion[] {
 /** Where a post's id is looked for in an event's properties (the utm content of its link). */
 const POST_PATHS = ['utm.content', 'utm_content'];
 
-/** Rows (user_id, t, m, x, g): each event of every person with an entry in the range, tagged. */
+/**
+ * Rows (person, t, m, x, g): each event from the range's start to its end plus the window, with
+ * the steps (m) and exclusions (x) it matches as bitmasks, and an entry's breakdown text (g).
+ * Whose events count is decided when they are grouped by person (entrySql).
+ */
 function taggedSql(q: FunnelRequest, params: SqlParams): string {
   const instant = (ms: number) => `fromUnixTimestamp64Milli(${params.bind(ms, 'Int64')}, 'UTC')`;
   // A post's events: its id as the event's postId, or as the utm content of the link followed.
@@ -119,12 +129,6 @@ function taggedSql(q: FunnelRequest, params: SqlParams): string {
   const exclusions = q.exclusions.length
     ? q.exclusions.map((x, i) => `if(${matches(x)}, ${2 ** i}, 0)`).join(' + ')
     : '0';
-  // Entries: the first step (any step, unordered) in the range.
-  const entrySteps = q.order === 'UNORDERED' ? q.steps : q.steps.slice(0, 1);
-  const entrants = `SELECT DISTINCT user_id FROM product_events AS e
-    WHERE org_id = {org:String} AND app_id = {app:String} AND user_id != ''
-      AND timestamp >= ${instant(q.from)} AND timestamp < ${instant(q.to)}
-      AND (${entrySteps.map((s) => `(${matches(s)})`).join(' OR ')})`;
   let group = "''";
   let join = '';
   if (q.breakdown) {
@@ -135,16 +139,29 @@ function taggedSql(q: FunnelRequest, params: SqlParams): string {
       group = `ifNull(${eventGroupText(q.breakdown.path, params)}, char(0))`;
     }
   }
-  return `SELECT user_id, t, m, x, g FROM (
-       SELECT e.user_id AS user_id, toInt64(toUnixTimestamp64Milli(e.timestamp)) AS t,
+  // Only a STRICT funnel looks at the events that match nothing; the others read their names'.
+  const names = [...new Set([...q.steps, ...q.exclusions].map((s) => s.event))];
+  const named = q.order === 'STRICT' ? '' : `AND e.event IN ${params.bind(names, 'Array(String)')}`;
+  return `SELECT person, t, m, x, g FROM (
+       SELECT e.user_key AS person, toInt64(toUnixTimestamp64Milli(e.timestamp)) AS t,
               toUInt32(${steps}) AS m, toUInt32(${exclusions}) AS x, if(m != 0, ${group}, '') AS g
        FROM product_events AS e ${join}
-       WHERE e.org_id = {org:String} AND e.app_id = {app:String}
+       WHERE e.org_id = {org:String} AND e.app_id = {app:String} AND e.user_key != sipHash64('')
          AND e.timestamp >= ${instant(q.from)} AND e.timestamp < ${instant(q.to + q.windowMs)}
-         AND e.user_id IN (${entrants})
+         ${named}
      )
      ${q.order === 'STRICT' ? '' : 'WHERE m != 0 OR x != 0'}`;
 }
+
+/** The walk's view of a funnel. */
+const shapeOf = (q: FunnelRequest): WalkShape => ({
+  order: q.order,
+  steps: q.steps.length,
+  windowMs: q.windowMs,
+  from: q.from,
+  to: q.to,
+  breakdownLimit: q.breakdown ? q.breakdownLimit : null,
+});
 
 /** Each person's tagged events, for funnel-ways.ts. */
 async function readPeople(
@@ -153,7 +170,8 @@ async function readPeople(
   params: SqlParams,
 ): Promise<PersonEvent[][]> {
   const rows = await olap.query<{ ev: [number | string, number, number, string][] }>(
-    `SELECT groupArray((t, m, x, g)) AS ev FROM (${taggedSql(q, params)}) GROUP BY user_id
+    `SELECT groupArray((t, m, x, g)) AS ev FROM (${taggedSql(q, params)})
+     GROUP BY person HAVING countIf(${entrySql(shapeOf(q), params)}) > 0
      SETTINGS join_use_nulls = 1`,
     params.values,
   );
@@ -246,18 +264,7 @@ async function figuresInSql(
   q: FunnelRequest,
   params: SqlParams,
 ): Promise<FunnelFigures> {
-  const sql = walkFiguresSql(
-    taggedSql(q, params),
-    {
-      order: q.order,
-      steps: q.steps.length,
-      windowMs: q.windowMs,
-      from: q.from,
-      to: q.to,
-      breakdownLimit: q.breakdown ? q.breakdownLimit : null,
-    },
-    params,
-  );
+  const sql = walkFiguresSql(taggedSql(q, params), shapeOf(q), params);
   const rows = await olap.query<WalkFigures>(`${sql} SETTINGS join_use_nulls = 1`, params.values);
   const figures = (r: WalkFigures): StepFigures => ({
     users: r.users.map(Number),

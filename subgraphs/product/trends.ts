@@ -383,10 +383,13 @@ async function readSeries(
     );
     return `pb${i}.text`;
   });
-  const key = `[${texts.map((t) => `ifNull(${t}, char(0))`).join(', ')}]`;
+  // A group is one text column per property (k0, k1), grouped by as plain strings, which hash far
+  // faster than an array of them; o marks Other, and gk puts a group's texts together at the end.
+  const ks = texts.map((t, i) => `ifNull(${t}, char(0)) AS k${i}`);
+  const xs = texts.map((_, i) => `x${i}`);
   // Each group of the top as one array per property, so the parameters stay flat lists.
   const inTop = top
-    ? `arrayExists((${texts.map((_, i) => `x${i}`).join(', ')}) -> ${texts.map((_, i) => `x${i} = k[${i + 1}]`).join(' AND ')}, ${texts
+    ? `arrayExists((${xs.join(', ')}) -> ${xs.map((x, i) => `${x} = k${i}`).join(' AND ')}, ${texts
         .map((_, i) =>
           params.bind(
             top.map((g) => g[i]!),
@@ -395,7 +398,10 @@ async function readSeries(
         )
         .join(', ')})`
     : '';
-  const gk = top ? `if(${inTop}, k, CAST([], 'Array(String)'))` : 'k';
+  const other = top ? `NOT ${inTop}` : 'false';
+  const gs = texts.map((_, i) => `if(o, '', k${i}) AS g${i}`);
+  const group = [...texts.map((_, i) => `g${i}`), 'o'].join(', ');
+  const gk = `if(o, CAST([], 'Array(String)'), CAST([${texts.map((_, i) => `g${i}`).join(', ')}], 'Array(String)'))`;
   const where = [
     'e.org_id = {org:String}',
     'e.app_id = {app:String}',
@@ -408,7 +414,7 @@ async function readSeries(
   ];
   const num = series.math === 'PROPERTY' ? eventNumber(series.property!, params) : 'NULL';
   const rows = `
-    SELECT CAST(${key}, 'Array(String)') AS k, ${gk} AS gk, ${bucketSql(q.interval, '{tz:String}')} AS bk, e.user_key AS user_key, ${num} AS num
+    SELECT ${[...ks, `${other} AS o`, ...gs].join(', ')}, ${bucketSql(q.interval, '{tz:String}')} AS bk, e.user_key AS user_key, ${num} AS num
     FROM product_events AS e ${joins.join(' ')}
     WHERE ${where.join(' AND ')}`;
   const bucketOrWhole = 'if(grouping(bk) = 1, toInt64(-1), bk)';
@@ -418,26 +424,26 @@ async function readSeries(
     const first = period.buckets[0]!;
     const last = period.buckets.at(-1)!;
     sql = `
-      SELECT gk, target AS b, toFloat64(uniqExact(user_key)) AS v, count() AS n
-      FROM (SELECT DISTINCT gk, user_key, toDate(fromUnixTimestamp64Milli(bk, 'UTC'), {tz:String}) AS day
+      SELECT ${gk} AS gk, target AS b, toFloat64(uniqExact(user_key)) AS v, count() AS n
+      FROM (SELECT DISTINCT ${group}, user_key, toDate(fromUnixTimestamp64Milli(bk, 'UTC'), {tz:String}) AS day
             FROM (${rows}) WHERE ${KNOWN_USER})
       ARRAY JOIN arrayMap(i -> toInt64(toUnixTimestamp(toDateTime(day + i, {tz:String}))) * 1000, range(${days})) AS target
       WHERE target >= ${params.bind(first, 'Int64')} AND target <= ${params.bind(last, 'Int64')}
-      GROUP BY gk, b`;
+      GROUP BY ${group}, b`;
   } else if (series.math === 'COUNT_PER_USER') {
     const agg = aggregateSql({ ...series, math: 'PROPERTY' }).replace('(num)', '(c)');
     sql = `
-      SELECT gk, b, ${agg} AS v, count() AS n
-      FROM (SELECT gk, ${bucketOrWhole} AS b, user_key, count() AS c
+      SELECT ${gk} AS gk, b, ${agg} AS v, count() AS n
+      FROM (SELECT ${group}, ${bucketOrWhole} AS b, user_key, count() AS c
             FROM (${rows}) WHERE ${KNOWN_USER}
-            GROUP BY GROUPING SETS ((gk, bk, user_key), (gk, user_key)))
-      GROUP BY gk, b`;
+            GROUP BY GROUPING SETS ((${group}, bk, user_key), (${group}, user_key)))
+      GROUP BY ${group}, b`;
   } else {
     const counted = series.math === 'PROPERTY' ? 'countIf(num IS NOT NULL)' : 'count()';
     sql = `
-      SELECT gk, ${bucketOrWhole} AS b, ${aggregateSql(series)} AS v, ${counted} AS n
+      SELECT ${gk} AS gk, ${bucketOrWhole} AS b, ${aggregateSql(series)} AS v, ${counted} AS n
       FROM (${rows})
-      GROUP BY GROUPING SETS ((gk, bk), (gk))`;
+      GROUP BY GROUPING SETS ((${group}, bk), (${group}))`;
   }
   const found = await olap.query<{
     gk: string[];
