@@ -4,7 +4,8 @@
 // ordered 3-step funnel (page_view → add_to_cart → purchase, 14-day window), and a live tile's
 // latency from an event's POST to the first productLive tile over graphql-ws that counts it.
 // Baselines from the same run: each read in-process (no HTTP or GraphQL; its ClickHouse part
-// apart), a trivial gateway query, and the POST round trip alone.
+// apart), each read's floor (its rows read once and counted, nothing else), a trivial gateway
+// query, and the POST round trip alone.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
@@ -340,6 +341,9 @@ async function main(): Promise<void> {
     BENCH,
     storeLine(`in-process funnel (${count(data.funnelPeople)} entrants)`, data.funnel),
   );
+  for (const [name, timing] of Object.entries(data.floors)) {
+    progress(BENCH, storeLine(`floor: ${name}`, timing));
+  }
 
   let client = createHttpClient({ connections: 1 });
   let product: RunningProduct | undefined;
@@ -453,6 +457,15 @@ async function main(): Promise<void> {
         unit: 'ms',
         ...(p === 'p99' && { target: { op: '<=', value: TARGET_LIVE_P99_MS } }),
         baseline: { name: 'POST round trip', value: live.rtt[p] },
+      });
+    }
+    // What reading the same rows once costs, with nothing else done: how far each read is from it.
+    for (const [name, timing] of Object.entries(data.floors)) {
+      figures.push({
+        bench: BENCH,
+        name: `floor: ${name}, ${size}, p50`,
+        value: timing.total.p50,
+        unit: 'ms',
       });
     }
     figures.push(

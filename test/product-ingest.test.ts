@@ -332,6 +332,70 @@ describe('from a social post', () => {
   });
 });
 
+describe('property names and text as sent', () => {
+  const ODD = 'we`ird\\ na\'me "q"';
+  const PROPS = {
+    launch: '2026-11-30',
+    at: '2026-11-30T10:00:00Z',
+    [ODD]: 'x1',
+    nested: { 'ü ñ': 'y' },
+    n: 42,
+  };
+
+  async function oddTrend(where: object | null, breakdown: string | null) {
+    const reply = await graphql<{
+      product: { trends: { results: { breakdown: (string | null)[]; total: number }[] } };
+    }>(
+      `query ($q: TrendsQuery!) { product(appId: "${APP}") { trends(query: $q) { results { breakdown total } } } }`,
+      {
+        q: {
+          range: { from: iso(NOW - 2 * HOUR), to: iso(NOW + HOUR) },
+          interval: 'HOUR',
+          timeZone: 'UTC',
+          series: [{ event: 'odd_props', ...(where ? { where } : {}) }],
+          ...(breakdown ? { breakdown: [{ property: breakdown }] } : {}),
+        },
+      },
+    );
+    expect(reply.errors).toBeUndefined();
+    return reply.data!.product.trends.results.map((r) => [r.breakdown, r.total]);
+  }
+
+  test('text that looks like a date stays that text, and any name can be filtered and grouped by', async () => {
+    const { results } = await post([
+      app({ name: 'odd_props', userId: 'u-odd', properties: PROPS }),
+    ]);
+    expect(results[0]!.status).toBe('accepted');
+    await loupe.caughtUp();
+
+    const types = await graphql<{
+      product: { eventProperties: { path: string; types: string[] }[] };
+    }>(`{ product(appId: "${APP}") { eventProperties(event: "odd_props") { path types } } }`);
+    expect(new Map(types.data!.product.eventProperties.map((p) => [p.path, p.types]))).toEqual(
+      new Map([
+        ['launch', ['STRING']],
+        ['at', ['STRING']],
+        [ODD, ['STRING']],
+        ['nested.ü ñ', ['STRING']],
+        ['n', ['NUMBER']],
+      ]),
+    );
+    const eq = (property: string, value: unknown) => ({ property, op: 'EQ', value });
+    expect(await oddTrend(eq('at', PROPS.at), null)).toEqual([[[], 1]]);
+    expect(await oddTrend(eq('launch', PROPS.launch), 'at')).toEqual([[[PROPS.at], 1]]);
+    expect(await oddTrend(eq(ODD, 'x1'), ODD)).toEqual([[['x1'], 1]]);
+    expect(await oddTrend(eq('nested.ü ñ', 'y'), 'nested.ü ñ')).toEqual([[['y'], 1]]);
+    // A number compares as its text, and as a number.
+    expect(await oddTrend(eq('n', '42'), 'n')).toEqual([[['42'], 1]]);
+    expect(await oddTrend({ property: 'n', op: 'GT', value: 41.5 }, null)).toEqual([[[], 1]]);
+    expect(await oddTrend(eq(ODD, 'x2'), null)).toEqual([[[], 0]]);
+    // A path no event has carried reads as not set.
+    expect(await oddTrend({ property: 'never.seen', op: 'IS_NOT_SET' }, 'never.seen')).toEqual([
+      [[null], 1],
+    ]);
+  });
+});
+
 describe('tenancy', () => {
   test("another organisation sees none of the app's events or people", async () => {
     const seen = await graphql<{ product: unknown }>(

@@ -75,7 +75,11 @@ export interface ProductDataResult {
   funnel: StoreTiming;
   /** People who entered the funnel (its first step), from the last in-process run. */
   funnelPeople: number;
+  /** The least each read could cost: reading its rows once, with nothing else done. */
+  floors: Record<FloorName, StoreTiming>;
 }
+
+export type FloorName = 'trend rows' | 'trend users' | 'funnel rows' | 'funnel people';
 
 const { values } = parseArgs({
   options: {
@@ -350,6 +354,26 @@ const funnelRead = async (olap: Olap) => {
   return answer;
 };
 
+/**
+ * The reads' floors, over the same rows: the trend's 90 days of US page views counted, then their
+ * distinct users (no groups, no buckets); the funnel's 44 days of its three events counted, then
+ * grouped by person.
+ */
+const floorRead = (name: FloorName) => async (olap: Olap) => {
+  const to = Date.now();
+  const range = (d: number, after = 0) => ({ from: to - d * DAY_MS, to: to + after });
+  const { from, to: end } = name.startsWith('trend') ? range(90) : range(30, 14 * DAY_MS);
+  const rows = `FROM product_events WHERE org_id = {org:String} AND app_id = {app:String}
+    AND timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND timestamp < fromUnixTimestamp64Milli({to:Int64})`;
+  const sql: Record<FloorName, string> = {
+    'trend rows': `SELECT count() AS n ${rows} AND event = 'page_view' AND properties.country.:String = 'US'`,
+    'trend users': `SELECT uniqExact(user_key) AS n ${rows} AND event = 'page_view' AND properties.country.:String = 'US'`,
+    'funnel rows': `SELECT count() AS n ${rows} AND event IN ('page_view', 'add_to_cart', 'purchase')`,
+    'funnel people': `SELECT count() AS n FROM (SELECT user_key, groupArray((timestamp, event)) AS ev ${rows} AND event IN ('page_view', 'add_to_cart', 'purchase') GROUP BY user_key)`,
+  };
+  return olap.query(sql[name], { org: DEMO_ORG_ID, app: appId, from, to: end });
+};
+
 const wanted: Wanted = {
   version: SEED_VERSION,
   events,
@@ -400,6 +424,11 @@ try {
     TOTAL: await timeReads('trend TOTAL', trendRuns, trendRead('TOTAL'), olap),
   };
   const funnel = await timeReads('funnel', funnelRuns, funnelRead, olap);
+  const floorNames: FloorName[] = ['trend rows', 'trend users', 'funnel rows', 'funnel people'];
+  const floors = {} as Record<FloorName, StoreTiming>;
+  for (const name of floorNames) {
+    floors[name] = await timeReads(`floor: ${name}`, trendRuns, floorRead(name), olap);
+  }
   const result: ProductDataResult = {
     type: 'result',
     manifest,
@@ -410,6 +439,7 @@ try {
     trends,
     funnel,
     funnelPeople,
+    floors,
   };
   await tell({ ...result });
 } finally {

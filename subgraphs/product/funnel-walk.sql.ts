@@ -39,7 +39,7 @@ export function walksInSql(
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-/** Whether an event (its step mask `m`, time `t`) is an entry: the first step (any, unordered) in the range. */
+/** Whether an event (step mask `m`, time `t`) is an entry: the first step (any, unordered) in range. */
 export function entrySql(shape: WalkShape, params: SqlParams): string {
   const mask = shape.order === 'UNORDERED' ? 2 ** shape.steps - 1 : 1;
   const from = params.bind(shape.from, 'Int64');
@@ -106,15 +106,18 @@ export function walkFiguresSql(tagged: string, shape: WalkShape, params: SqlPara
         .map((s) => `r${s}[best]`)
         .join(', ')}]))`
     : `arraySlice([${stepEvents.map(at).join(', ')}], 1, level)`;
-  const group = shape.breakdownLimit === null ? "''" : 'gs[entries[best]]';
+  // Without a breakdown the events carry no group text at all.
+  const grouped = shape.breakdownLimit !== null;
+  const group = grouped ? 'gs[entries[best]]' : "''";
 
   const people = `
     SELECT ${group} AS g, level,
            arrayMap(i -> (way[i + 1] - way[i]) / 1000, range(1, toUInt64(level))) AS seconds
     FROM (
       SELECT arraySort(x -> (x.1, if(x.2 = 0, 32, bitCount(bitXor(x.2, x.2 - 1)) - 1), x.2),
-                       groupArray((t, m, ${shape.breakdownLimit === null ? "''" : 'g'}))) AS ev,
-             arrayMap(x -> x.1, ev) AS ts, arrayMap(x -> x.2, ev) AS ms, arrayMap(x -> x.3, ev) AS gs,
+                       groupArray(${grouped ? '(t, m, g)' : '(t, m)'})) AS ev,
+             arrayMap(x -> x.1, ev) AS ts, arrayMap(x -> x.2, ev) AS ms,
+             ${grouped ? 'arrayMap(x -> x.3, ev) AS gs,' : ''}
              arrayEnumerate(ev) AS idx,
              arrayFilter((i, m, t) -> ${entry}, idx, ms, ts) AS entries,
              ${[...next, ...tied, ...taken, ...reached, levels].join(',\n             ')},

@@ -1,8 +1,8 @@
 // Funnels over an app's events. One statement tags each event from the range's start to its end
 // plus the window with the steps and exclusions it matches (bitmasks) and, for an entry, its
-// breakdown value, and groups them by person, keeping those with an entry in the range. Where funnel-walk.sql.ts gives the
-// same answer, ClickHouse walks each person's way and counts the steps; otherwise it sends each
-// person's events and funnel-ways.ts, the reference, finds the ways, counted here.
+// breakdown value, and groups them by person, keeping those with an entry in the range. Where
+// funnel-walk.sql.ts gives the same answer, ClickHouse walks each person's way and counts the
+// steps; otherwise each person's events come here and funnel-ways.ts, the reference, walks them.
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { badInput } from '../../lib/graphql/errors.ts';
 import {
