@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createChdbOlap } from '../../lib/olap/chdb.olap.ts';
 import type { Olap } from '../../lib/olap/olap.port.ts';
 import { seeded } from '../../test/support/known-batch.ts';
-import { walkFiguresSql, type WalkFigures } from './funnel-walk.sql.ts';
+import { walkFiguresSql, type WalkFigures, type WalkShape } from './funnel-walk.sql.ts';
 import {
   bestWay,
   sortEvents,
@@ -22,14 +22,8 @@ const CASES = 150;
 const ORDERS: FunnelOrder[] = ['ORDERED', 'STRICT', 'UNORDERED'];
 const GROUPS = ['a', 'b', 'c', NOT_SET];
 
-interface Case {
+interface Case extends WalkShape {
   id: number;
-  order: FunnelOrder;
-  steps: number;
-  windowMs: number;
-  from: number;
-  to: number;
-  breakdownLimit: number | null;
   people: { user: string; events: PersonEvent[] }[];
 }
 
