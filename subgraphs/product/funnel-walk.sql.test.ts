@@ -206,3 +206,38 @@ test('the cases reach every step and hit ties', () => {
     expect(full.length, `${order} cases with a full way`).toBeGreaterThan(5);
   }
 });
+
+test('one person with 100,000 events is walked too (no per-element copy of their arrays)', async () => {
+  const base = Date.UTC(2026, 10, 1);
+  const events: PersonEvent[] = Array.from({ length: 100_000 }, (_, i) => ({
+    t: base + i * 1_000,
+    steps: 1 << (i % 3),
+    exclusions: 0,
+    group: '',
+  }));
+  await olap.insert(
+    'walk_cases',
+    events.map((e) => ({ case_id: 999_999, user_id: 'heavy', t: e.t, m: e.steps, x: 0, g: '' })),
+  );
+  for (const order of ORDERS) {
+    const shape = {
+      order,
+      steps: 3,
+      windowMs: 60_000,
+      from: base,
+      to: base + 86_400_000,
+      breakdownLimit: null,
+    };
+    const params = new SqlParams({ c: 999_999 });
+    const [row] = await olap.query<WalkFigures>(
+      walkFiguresSql(
+        'SELECT user_id AS person, t, m, x, g FROM walk_cases WHERE case_id = {c:UInt32}',
+        shape,
+        params,
+      ),
+      params.values,
+    );
+    const way = bestWay(sortEvents(events.map((e) => ({ ...e }))), { ...shape, exclusions: [] });
+    expectFigures(order, row, expected(way ? [way] : [], 3));
+  }
+}, 120_000);

@@ -1,9 +1,9 @@
 // The funnel walk of funnel-ways.ts done inside ClickHouse, for funnels it can answer exactly the
 // same way: without exclusions, and (UNORDERED) with steps on distinct event names, so that an
-// event matches one step at most. Each person's events become sorted arrays; for every step an
-// array of "the next event at or after here that matches it" turns each entry's greedy way into
-// one array lookup per step, instead of a scan per entry. Only the figures per breakdown group
-// and for everyone leave the engine, not the events.
+// event matches one step at most. Each person's events become sorted arrays, and the greedy way
+// from every entry is found at once, by passes over whole arrays that carry each step's time
+// back from the next event matching it: linear in the person's events, not a scan per entry.
+// Only the figures per breakdown group and for everyone leave the engine, not the events.
 import type { FunnelOrder } from './funnel-ways.ts';
 import type { SqlParams } from './property-sql.ts';
 
@@ -48,82 +48,108 @@ export function entrySql(shape: WalkShape, params: SqlParams): string {
 }
 
 /**
+ * Arrays over a person's sorted events (ts, ms, idx), every one aligned with them, so that each
+ * is built by passes over whole arrays: a lambda that looked another array up by index would
+ * copy that array once per element, quadratic in the person's events.
+ */
+interface WayArrays {
+  columns: string[];
+  /** The array whose element i is the time the way from event i takes for step t, 0 for none. */
+  time(t: number): string;
+}
+
+/** `arr` with each element replaced by the value at the next element where `flag` holds. */
+const atNext = (arr: string, flag: string) =>
+  `arrayPushBack(arrayPopFront(arrayReverseFill((x, f) -> f, ${arr}, ${flag})), 0)`;
+
+/**
+ * ORDERED and STRICT: the greedy way of funnel-ways.ts, built from the last step back. c{s}_{t}[i]
+ * is the time of step t on the way that event i continues as step s: its own time for t = s, and
+ * for t > s the time of step t on the way of the next event matching step s + 1 (STRICT: only
+ * when that is the next event, or one at the same millisecond), or 0 when the way stops.
+ */
+function orderedWays(k: number, order: FunnelOrder): WayArrays {
+  const columns = range(k).map((s) => `arrayMap(m -> bitTest(m, ${s}), ms) AS b${s}`);
+  if (order === 'STRICT') {
+    // After the last event at event i's millisecond, the next event may not be skipped.
+    columns.push(
+      `arrayReverseFill(x -> x != 0, arrayMap((t, next, i) -> if(t != next, i, 0), ts, arrayPushBack(arrayPopFront(ts), -1), idx)) AS last_tied`,
+    );
+  }
+  for (let s = k - 1; s >= 0; s--) {
+    columns.push(`arrayMap((t, b) -> if(b, t, 0), ts, b${s}) AS c${s}_${s}`);
+    if (s === k - 1) continue;
+    const next = s + 1;
+    let keep = `b${s}`;
+    if (order === 'STRICT') {
+      columns.push(
+        `arrayMap((b, n, last) -> b AND n != 0 AND n <= last + 1, b${s}, ${atNext(`arrayMap((b, i) -> if(b, i, 0), b${next}, idx)`, `b${next}`)}, last_tied) AS keep${s}`,
+      );
+      keep = `keep${s}`;
+    }
+    for (let t = next; t < k; t++) {
+      columns.push(
+        `arrayMap((x, b) -> if(b, x, 0), ${atNext(`c${next}_${t}`, `b${next}`)}, ${keep}) AS c${s}_${t}`,
+      );
+    }
+  }
+  return { columns, time: (t) => `c0_${t}` };
+}
+
+/**
+ * UNORDERED, one step per event: u{s}[i] is the time of the first event at or after event i that
+ * matches step s (0 for none), which is where the way from entry i covers step s.
+ */
+function unorderedWays(k: number): WayArrays {
+  const columns = range(k).flatMap((s) => [
+    `arrayMap(m -> bitTest(m, ${s}), ms) AS b${s}`,
+    `arrayReverseFill((x, f) -> f, arrayMap((t, b) -> if(b, t, 0), ts, b${s}), b${s}) AS u${s}`,
+  ]);
+  return { columns, time: (t) => `u${t}` };
+}
+
+/**
  * Figures per group over `tagged`, a statement of rows (person, t ms, m step mask, g breakdown
  * text of an entry): every event of the people, of whom those with an entry in the range count.
  */
 export function walkFiguresSql(tagged: string, shape: WalkShape, params: SqlParams): string {
   const k = shape.steps;
   const window = params.bind(shape.windowMs, 'Int64');
-  const unordered = shape.order === 'UNORDERED';
   const entry = entrySql(shape, params);
-  // a{s}[i]: the index of the first event at or after i that matches step s, 0 for none.
-  const next = range(k)
-    .filter((s) => unordered || s > 0)
-    .map(
-      (s) =>
-        `arrayReverseFill(x -> x != 0, arrayMap((m, i) -> if(bitTest(m, ${s}), i, 0), ms, idx)) AS a${s}`,
-    );
-  // last_tied[i]: the index of the last event at event i's millisecond.
-  const tied =
-    shape.order === 'STRICT'
-      ? [
-          `arrayReverseFill(x -> x != 0, arrayMap(i -> if(i = length(ts) OR ts[i + 1] != ts[i], i, 0), idx)) AS last_tied`,
-        ]
-      : [];
-  // p{s}[j]: the event that the way from entry j (of `entries`) takes for step s, 0 for none;
-  // the greedy way of funnel-ways.ts, where STRICT lets only events of the same millisecond by.
-  const taken = range(k)
-    .slice(1)
-    .map((s) => {
-      const before = s === 1 ? 'entries' : `p${s - 1}`;
-      const candidate = `a${s}[p + 1]`;
-      const strict =
-        shape.order === 'STRICT'
-          ? `if(${candidate} != 0 AND ${candidate} <= last_tied[p] + 1, ${candidate}, 0)`
-          : candidate;
-      return `arrayMap(p -> if(p = 0, 0, ${strict}), ${before}) AS p${s}`;
-    });
-  // UNORDERED: each other step's first event at or after the entry (one step per event).
-  const stepEvents = unordered
-    ? range(k).map((s) => `arrayMap(i -> a${s}[i], entries)`)
-    : ['entries', ...taken.map((_, i) => `p${i + 1}`)];
-  // r{s}[j]: whether the way from entry j reaches step s within the window of its entry.
-  const reached = stepEvents.map(
-    (p, s) => `arrayMap((p, i) -> p != 0 AND ts[p] <= ts[i] + ${window}, ${p}, entries) AS r${s}`,
-  );
-  const lambdaArgs = range(k).map((s) => `x${s}`);
-  const levels = `arrayMap((${lambdaArgs.join(', ')}) -> toUInt32(${lambdaArgs.join(' + ')}), ${range(
-    k,
-  )
-    .map((s) => `r${s}`)
+  const arrays = shape.order === 'UNORDERED' ? unorderedWays(k) : orderedWays(k, shape.order);
+  // l[i]: how far the way from event i reaches when i is an entry (0 when it is not): its steps
+  // whose times are set and within the window from the entry.
+  const args = range(k).map((t) => `x${t}`);
+  const levels = `arrayMap((e, t, ${args.join(', ')}) -> if(e, toUInt32(${args
+    .map((x) => `(${x} != 0 AND ${x} <= t + ${window})`)
+    .join(' + ')}), 0), arrayMap((m, t) -> ${entry}, ms, ts), ts, ${range(k)
+    .map((t) => arrays.time(t))
     .join(', ')}) AS levels`;
-  // The first entry whose way reaches the furthest; its step times in the order they came.
-  const at = (p: string) => (p === 'entries' ? 'ts[entries[best]]' : `ts[${p}[best]]`);
-  const times = unordered
-    ? `arraySort(arrayFilter((t, r) -> r, [${range(k)
-        .map((s) => `ts[a${s}[entries[best]]]`)
-        .join(', ')}], [${range(k)
-        .map((s) => `r${s}[best]`)
-        .join(', ')}]))`
-    : `arraySlice([${stepEvents.map(at).join(', ')}], 1, level)`;
+  // The first entry whose way reaches the furthest: its step times, in the order they came.
+  const times = `[${range(k)
+    .map((t) => `${arrays.time(t)}[best]`)
+    .join(', ')}]`;
+  const way =
+    shape.order === 'UNORDERED'
+      ? `arraySort(arrayFilter(x -> x != 0 AND x <= deadline, ${times}))`
+      : `arraySlice(${times}, 1, level)`;
   // Without a breakdown the events carry no group text at all.
   const grouped = shape.breakdownLimit !== null;
-  const group = grouped ? 'gs[entries[best]]' : "''";
 
   const people = `
-    SELECT ${group} AS g, level,
-           arrayMap(i -> (way[i + 1] - way[i]) / 1000, range(1, toUInt64(level))) AS seconds
+    SELECT ${grouped ? 'gs[best]' : "''"} AS g, level,
+           arrayMap(d -> d / 1000, arrayPopFront(arrayDifference(way))) AS seconds
     FROM (
       SELECT arraySort(x -> (x.1, if(x.2 = 0, 32, bitCount(bitXor(x.2, x.2 - 1)) - 1), x.2),
                        groupArray(${grouped ? '(t, m, g)' : '(t, m)'})) AS ev,
              arrayMap(x -> x.1, ev) AS ts, arrayMap(x -> x.2, ev) AS ms,
              ${grouped ? 'arrayMap(x -> x.3, ev) AS gs,' : ''}
              arrayEnumerate(ev) AS idx,
-             arrayFilter((i, m, t) -> ${entry}, idx, ms, ts) AS entries,
-             ${[...next, ...tied, ...taken, ...reached, levels].join(',\n             ')},
+             ${[...arrays.columns, levels].join(',\n             ')},
              arrayMax(levels) AS level,
              arrayFirstIndex(l -> l = level, levels) AS best,
-             ${times} AS way
+             ts[best] + ${window} AS deadline,
+             ${way} AS way
       FROM (${tagged})
       GROUP BY person
       HAVING countIf(${entry}) > 0
