@@ -117,7 +117,7 @@ export function walkFiguresSql(tagged: string, shape: WalkShape, params: SqlPara
   const window = params.bind(shape.windowMs, 'Int64');
   const entry = entrySql(shape, params);
   const arrays = shape.order === 'UNORDERED' ? unorderedWays(k) : orderedWays(k, shape.order);
-  // l[i]: how far the way from event i reaches when i is an entry (0 when it is not): its steps
+  // levels[i]: how far the way from event i reaches when i is an entry (0 when not): its steps
   // whose times are set and within the window from the entry.
   const args = range(k).map((t) => `x${t}`);
   const levels = `arrayMap((e, t, ${args.join(', ')}) -> if(e, toUInt32(${args
