@@ -4,8 +4,7 @@
 //    events inserted by ClickHouse itself (`INSERT … SELECT … FROM numbers()`) in chunks, and the
 //    accounts in the meta store under the demo organisation.
 // 2. Times the dashboard read straight on the metrics store, with no HTTP or GraphQL in between.
-import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -24,6 +23,7 @@ import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import { METRICS, PLATFORMS } from '../../schema/event-envelope.ts';
 import { createMetricsStore, readAccountSeries } from '../../subgraphs/metrics/metrics.store.ts';
 import { tell } from './child.ts';
+import { cachedManifest, schemaHash } from './seed-cache.ts';
 import { count, describe, percentiles, seconds, type Percentiles } from './stats.ts';
 
 /** Bump when the generated data changes shape, so cached directories are rebuilt. */
@@ -84,35 +84,6 @@ const account = values.account ?? accountId(0);
 const say = (text: string) => console.log(`[dashboard] ${text}`);
 // The parent is gone: nothing will read what we measure.
 process.on('disconnect', () => process.exit(1));
-
-async function schemaHash(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const dir of ['../../schema/clickhouse/', '../../schema/postgres/migrations/']) {
-    const url = new URL(dir, import.meta.url);
-    for (const file of (await readdir(url)).sort()) {
-      hash.update(file).update(await readFile(new URL(file, url)));
-    }
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-async function cachedManifest(wanted: Omit<SeedManifest, 'seededAt' | 'seedMs'>) {
-  let manifest: SeedManifest;
-  try {
-    manifest = JSON.parse(await readFile(join(dataDir!, 'seed.json'), 'utf8')) as SeedManifest;
-  } catch {
-    return { manifest: undefined, why: 'no prepared data directory yet' };
-  }
-  for (const key of Object.keys(wanted) as (keyof typeof wanted)[]) {
-    if (manifest[key] !== wanted[key]) {
-      return { manifest: undefined, why: `prepared with another ${key}` };
-    }
-  }
-  if (Date.now() - manifest.seededAt > MAX_SEED_AGE_MS) {
-    return { manifest: undefined, why: 'prepared more than 30 days ago' };
-  }
-  return { manifest, why: '' };
-}
 
 /**
  * One chunk of synthetic events, generated inside ClickHouse from a hash of the row number:
@@ -302,7 +273,7 @@ const wanted = {
   apiKey,
   schemaHash: await schemaHash(),
 };
-const cached = await cachedManifest(wanted);
+const cached = await cachedManifest<SeedManifest>(dataDir, wanted, MAX_SEED_AGE_MS);
 let manifest = cached.manifest;
 if (manifest) {
   say(

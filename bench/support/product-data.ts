@@ -6,8 +6,7 @@
 //    organisation in the meta store.
 // 2. Times the benchmark's trends and funnel in-process (no HTTP, no GraphQL, nothing cached),
 //    splitting each into the time spent in ClickHouse statements and the rest (JavaScript).
-import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -25,6 +24,7 @@ import { applyOlapSchema } from '../../lib/olap/olap-schema.ts';
 import { runFunnel } from '../../subgraphs/product/funnels.ts';
 import { runTrends, type TrendMath } from '../../subgraphs/product/trends.ts';
 import { tell } from './child.ts';
+import { cachedManifest, schemaHash } from './seed-cache.ts';
 import { count, describe, percentiles, seconds, type Percentiles } from './stats.ts';
 
 /** Bump when the generated data changes shape, so cached directories are rebuilt. */
@@ -109,35 +109,7 @@ const say = (text: string) => console.log(`[product] ${text}`);
 // The parent is gone: nothing will read what we measure.
 process.on('disconnect', () => process.exit(1));
 
-async function schemaHash(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const dir of ['../../schema/clickhouse/', '../../schema/postgres/migrations/']) {
-    const url = new URL(dir, import.meta.url);
-    for (const file of (await readdir(url)).sort()) {
-      hash.update(file).update(await readFile(new URL(file, url)));
-    }
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
 type Wanted = Omit<ProductSeedManifest, 'seededAt' | 'seedMs' | 'insertMs' | 'mergeMs'>;
-
-async function cachedManifest(wanted: Wanted) {
-  let manifest: ProductSeedManifest;
-  try {
-    const text = await readFile(join(dataDir!, 'seed.json'), 'utf8');
-    manifest = JSON.parse(text) as ProductSeedManifest;
-  } catch {
-    return { manifest: undefined, why: 'no prepared data directory yet' };
-  }
-  for (const key of Object.keys(wanted) as (keyof Wanted)[]) {
-    if (manifest[key] !== wanted[key]) return { manifest: undefined, why: `another ${key}` };
-  }
-  if (Date.now() - manifest.seededAt > MAX_SEED_AGE_MS) {
-    return { manifest: undefined, why: 'prepared more than 7 days ago' };
-  }
-  return { manifest, why: '' };
-}
 
 /**
  * One chunk of synthetic app events, generated inside ClickHouse from hashes of the row number
@@ -384,7 +356,7 @@ const wanted: Wanted = {
   appId,
   schemaHash: await schemaHash(),
 };
-const cached = await cachedManifest(wanted);
+const cached = await cachedManifest<ProductSeedManifest>(dataDir, wanted, MAX_SEED_AGE_MS);
 let manifest = cached.manifest;
 if (manifest) {
   say(
