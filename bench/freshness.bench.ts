@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { publishFigures, type Figure } from './support/figures.ts';
-import { createHttpClient } from './support/http-client.ts';
+import { createHttpClient, postOneEvent } from './support/http-client.ts';
 import { benchFlag, benchOptions } from './support/options.ts';
 import { PROFILE_DIR } from './support/paths.ts';
 import { startProduct, type RunningProduct } from './support/product-child.ts';
@@ -121,12 +121,8 @@ async function main(): Promise<void> {
         `{"events":[{"id":"fresh-${seq++}","type":"engagement","platform":"tiktok","accountId":"${ACCOUNT}",` +
         `"metric":"views","mode":"delta","value":1,"occurredAt":"${new Date(stamp).toISOString()}"}]}`;
       pending.push({ stamp, sentAt: performance.now() });
-      const res = await http.post(
-        `${ingest}/v1/events`,
-        { 'content-type': 'application/json', 'x-api-key': API_KEY },
-        body,
-      );
-      if (res.status !== 200 || !res.body.startsWith('{"accepted":1,')) refused++;
+      const res = await postOneEvent(http, ingest, API_KEY, body);
+      if (!res.accepted) refused++;
       else if (record) rtts.push(res.ms);
     };
 

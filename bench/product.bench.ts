@@ -12,7 +12,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { forkBenchChild } from './support/child.ts';
 import { publishFigures, type Figure } from './support/figures.ts';
-import { createHttpClient, graphql, type HttpClient } from './support/http-client.ts';
+import { createHttpClient, graphql, postOneEvent, type HttpClient } from './support/http-client.ts';
 import { openLoadAgent, timedPost } from './support/open-load.ts';
 import { benchFlag, benchOptions } from './support/options.ts';
 import { BENCH_CACHE_DIR, PROFILE_DIR } from './support/paths.ts';
@@ -263,12 +263,8 @@ async function liveLatency(gateway: string, ingest: string, http: HttpClient): P
         },
       ],
     });
-    const res = await http.post(
-      `${ingest}/v1/events`,
-      { 'content-type': 'application/json', 'x-api-key': API_KEY },
-      body,
-    );
-    if (res.status !== 200 || !res.body.startsWith('{"accepted":1,')) refused++;
+    const res = await postOneEvent(http, ingest, API_KEY, body);
+    if (!res.accepted) refused++;
     else if (record) rtts.push(res.ms);
     return res;
   };

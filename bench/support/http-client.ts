@@ -84,3 +84,18 @@ export async function graphql<T>(
   }
   return { data: parsed.data, ms: res.ms };
 }
+
+/** POSTs a batch of one event to the collector: its timing, and whether it was accepted. */
+export async function postOneEvent(
+  client: HttpClient,
+  ingest: string,
+  apiKey: string,
+  body: string,
+): Promise<TimedResponse & { accepted: boolean }> {
+  const res = await client.post(
+    `${ingest}/v1/events`,
+    { 'content-type': 'application/json', 'x-api-key': apiKey },
+    body,
+  );
+  return { ...res, accepted: res.status === 200 && res.body.startsWith('{"accepted":1,') };
+}
